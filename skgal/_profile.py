@@ -1,0 +1,84 @@
+"""The light model: the Sérsic constant ``b_n`` and the disc-plus-Gaussian emissivity.
+
+This is the bottom of the package: it imports nothing from skgal.
+
+Model (Price et al. 2021, thesis section 3.1)::
+
+    F(R, z) = I_e * exp(-b_n * ((R / R_e) ** (1 / n) - 1)) * exp(-z**2 / (2 * h_z**2))
+    h_z     = q * R_e / 1.177
+
+with ``b_n`` the exact root of ``Gamma(2n) = 2 * gamma(2n, b_n)``, so that ``R_e``
+encloses half of the light of the face-on Sérsic disc.
+"""
+
+import numpy as np
+from scipy.special import gammaincinv
+
+# h_z = q R_e / HZ_DIVISOR (thesis eq. 4); 1.177 ~ sqrt(2 ln 2), so q R_e is the FWHM.
+HZ_DIVISOR = 1.177
+
+
+def sersic_b(n):
+    """Exact Sérsic constant ``b_n``, the root of ``Gamma(2n) = 2 gamma(2n, b_n)``.
+
+    The equation says that the regularised lower incomplete gamma function
+    ``P(2n, b_n)`` equals 1/2, so ``b_n = P^{-1}(2n, 1/2)``, which SciPy inverts to
+    machine precision. No series approximation (Ciotti & Bertin 1999) is used.
+
+    Parameters
+    ----------
+    n : float or array_like
+        Sérsic index, dimensionless, ``n > 0``.
+
+    Returns
+    -------
+    b : float or ndarray
+        ``b_n``, dimensionless.
+
+    Examples
+    --------
+    >>> from skgal import sersic_b
+    >>> round(float(sersic_b(1.0)), 6)
+    1.678347
+    """
+    n = np.asarray(n, dtype=float)
+    if not np.all(np.isfinite(n)) or np.any(n <= 0):
+        raise ValueError(f"sersic index n must be finite and > 0; got {n!r}")
+    b = gammaincinv(2.0 * n, 0.5)
+    return float(b) if b.ndim == 0 else b
+
+
+def scale_height(effective_radius, flattening):
+    """Gaussian scale height ``h_z = q R_e / 1.177``, in the length unit of ``R_e``."""
+    return np.asarray(flattening) * np.asarray(effective_radius) / HZ_DIVISOR
+
+
+def sersic_emissivity(R, z, *, intensity, effective_radius, sersic_index, flattening):
+    """Three-dimensional emissivity ``F(R, z)`` of the model (thesis eq. 4).
+
+    Parameters
+    ----------
+    R, z : array_like
+        Cylindrical radius in the disc plane and height above it, in the length unit
+        of ``effective_radius`` (pixels when ``pixel_scale=1``).
+    intensity : float
+        ``I_e``, the disc-plane intensity at ``R = R_e``, ``z = 0``.
+    effective_radius : float
+        ``R_e``, the half-light radius of the face-on disc, length units.
+    sersic_index : float
+        ``n``, dimensionless.
+    flattening : float
+        ``q``, intrinsic axis ratio; the scale height is ``q R_e / 1.177``.
+
+    Returns
+    -------
+    ndarray
+        Emissivity in units of ``I_e`` per unit length, so its line-of-sight
+        integral is in units of ``I_e`` times length.
+    """
+    b = sersic_b(sersic_index)
+    h = flattening * effective_radius / HZ_DIVISOR
+    R = np.asarray(R, dtype=float)
+    z = np.asarray(z, dtype=float)
+    disc = np.exp(-b * ((R / effective_radius) ** (1.0 / sersic_index) - 1.0))
+    return intensity * disc * np.exp(-0.5 * (z / h) ** 2)
