@@ -43,6 +43,7 @@ FLOOR = 1e-13  # absolute tolerance, as a fraction of the galaxy's peak brightne
 FAINT = 1e-10  # pixels fainter than this fraction of the peak skip the exact fallbacks
 TAIL_EFOLDS = 45.0  # the profile is cut where it is exp(-45) ~ 3e-20 of its centre
 MAX_PANELS = 200
+RAW = 8  # raw breakpoints sit at points[RAW:], mapped ones are written from points[0]
 LOS_RULE = 15
 
 # Gauss-Kronrod 7-15 (QUADPACK qk15): Kronrod nodes on [0, 1), then the centre.
@@ -274,7 +275,7 @@ def _los(x, kernel, y0, ya, yb, geom, ws):
             pref = ie / sin_i
             lo = max(-ymax, yc - 9.0 * sigma)
             hi = min(ymax, yc + 9.0 * sigma)
-            points[npts] = yc
+            points[RAW + npts] = yc
             npts += 1
         else:
             ya_ = ya / cos_i
@@ -287,18 +288,22 @@ def _los(x, kernel, y0, ya, yb, geom, ws):
             else:
                 lo = max(-ymax, ya_ - 9.0 * sigma)
                 hi = min(ymax, yb_ + 9.0 * sigma)
-                points[0] = ya_
-                points[1] = yb_
+                points[RAW] = ya_
+                points[RAW + 1] = yb_
                 npts = 2
+                if 6.0 * sigma < yb_ - ya_:  # resolve edges much narrower than the box
+                    points[RAW + 2] = ya_ + 3.0 * sigma
+                    points[RAW + 3] = yb_ - 3.0 * sigma
+                    npts = 4
     if not hi > lo:
         return 0.0
     if abs(x) < a:  # the cusp at Y = 0 is smooth in t unless the line nearly meets it
-        points[npts] = 0.0
+        points[RAW + npts] = 0.0
         npts += 1
     # keep the interior breakpoints, map everything to t = asinh(Y / a), sort
     m = 1
     for k in range(npts):
-        p = points[k]
+        p = points[RAW + k]
         if lo < p < hi:
             points[m] = math.asinh(p / a)
             m += 1
@@ -525,7 +530,7 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         xp = x * cos_pa + y * sin_pa
         yp = -x * sin_pa + y * cos_pa
         axis_distance = math.sqrt(xp * xp + yp * yp) if sin_i == 0.0 else abs(xp)
-        if axis_distance < own:
+        if axis_distance <= own * (1.0 + 1e-9):  # pixels with an edge on the axis too
             value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
             _store(out, r, c, value, aligned)
             continue

@@ -1,0 +1,297 @@
+"""Galaxy image datasets in HDF5: make (in parallel, resumably) and load (eagerly or lazily).
+
+File format (``format = "skgal-galaxy-dataset"``, ``format_version = 1``):
+
+========================  ================================================================
+``/images``               float32 (n, size, size, channels), channels last, chunked, gzip
+``/params``               float64 (n, k), columns in the ``columns`` attribute
+``/target``               float64 (n,), the flattening ``q``
+``/inclinations``         float64 (channels,), degrees; empty when drawn per galaxy
+``/chunks_done``          bool (n_chunks,), which work chunks are written
+attributes                ``complete``, ``settings`` (JSON: every simulator parameter,
+                          ``n_galaxies``, ``chunk_size``, ``seed``), ``skgal_version``,
+                          ``columns``, ``DESCR``
+========================  ================================================================
+
+A dataset is written to ``<path>.partial`` and renamed to ``<path>`` only once every
+chunk is in, so a file at ``path`` is always complete. Each chunk is flushed as it
+is written; the same call on an interrupted ``.partial`` (even after ``kill -9``)
+resumes it, and the result is identical to an uninterrupted run, for any
+``n_jobs`` and joblib backend: the parameters come from one seeded stream and each
+image depends only on its own parameters.
+"""
+
+import json
+import os
+import warnings
+
+import h5py
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.utils import Bunch, check_random_state
+from tqdm.auto import tqdm
+
+from . import __version__
+from ._simulator import ANGLE_NAMES, PARAMETER_NAMES, SersicGalaxySimulator
+
+FORMAT = "skgal-galaxy-dataset"
+FORMAT_VERSION = 1
+PARTIAL_SUFFIX = ".partial"
+_DEFAULT_CHUNK = 128
+
+
+class DatasetError(ValueError):
+    """A dataset file that is missing, incomplete, corrupt, foreign or mismatched."""
+
+
+def _partial_path(path):
+    return os.fspath(path) + PARTIAL_SUFFIX
+
+
+def _settings_of(simulator, n_galaxies, chunk_size, seed):
+    params = simulator.get_params(deep=False)
+    params.pop("n_jobs", None)  # how fast it ran does not change the content
+    params.pop("random_state", None)  # the dataset's seed is its own
+    for key, value in params.items():
+        if isinstance(value, (tuple, list, np.ndarray)):
+            params[key] = [float(v) for v in value]
+    return {"simulator": "SersicGalaxySimulator", "parameters": params,
+            "n_galaxies": int(n_galaxies), "chunk_size": int(chunk_size), "seed": int(seed)}
+
+
+def _chunk_bounds(n_galaxies, chunk_size):
+    starts = np.arange(0, n_galaxies, chunk_size)
+    return [(int(s), int(min(s + chunk_size, n_galaxies))) for s in starts]
+
+
+def _render_chunk(simulator, params):
+    return simulator.transform(params)
+
+
+def _create(partial, simulator, settings, columns, rng, bounds):
+    """Create the .partial file with every parameter written and no image yet."""
+    size = simulator.image_size
+    channels = 1 if simulator.per_galaxy_inclination else len(simulator.inclinations)
+    n = settings["n_galaxies"]
+    with h5py.File(partial, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["complete"] = False
+        f.attrs["settings"] = json.dumps(settings, sort_keys=True)
+        f.attrs["skgal_version"] = __version__
+        f.attrs["columns"] = list(columns)
+        f.attrs["DESCR"] = _describe(settings, columns)
+        f.create_dataset(
+            "images", shape=(n, size, size, channels), dtype="float32",
+            chunks=(min(16, n), size, size, channels), compression="gzip",
+            compression_opts=4, shuffle=True)
+        params = f.create_dataset("params", shape=(n, len(columns)), dtype="float64")
+        target = f.create_dataset("target", shape=(n,), dtype="float64")
+        f.create_dataset("inclinations", data=np.asarray(
+            [] if simulator.per_galaxy_inclination else simulator.inclinations, dtype=float))
+        f.create_dataset("chunks_done", data=np.zeros(len(bounds), dtype=bool))
+        for lo, hi in bounds:  # one seeded stream, drawn chunk by chunk: flat memory
+            X, y = simulator.sample(hi - lo, random_state=rng)
+            params[lo:hi] = X
+            target[lo:hi] = y
+
+
+def _open_partial(partial, settings, overwrite):
+    """Return True if ``partial`` is a resumable file with these settings."""
+    if not os.path.exists(partial):
+        return False
+    if overwrite:
+        os.remove(partial)
+        return False
+    try:
+        with h5py.File(partial, "r") as f:
+            same = (f.attrs.get("format") == FORMAT
+                    and json.loads(f.attrs["settings"]) == settings
+                    and "chunks_done" in f)
+    except Exception as exc:  # an unreadable remnant of a killed run: start over
+        warnings.warn(f"{partial} is unreadable ({exc}); starting that dataset again",
+                      RuntimeWarning, stacklevel=3)
+        os.remove(partial)
+        return False
+    if not same:
+        raise DatasetError(
+            f"{partial} is an interrupted dataset with other settings; delete it or pass "
+            f"overwrite=True to replace it")
+    return True
+
+
+def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_jobs=None,
+                        random_state=None, overwrite=False, progress=False):
+    """Simulate galaxies and write them, with their parameters, to an HDF5 file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.h5`` file to create. While it is written it is ``<path>.partial``.
+    n_galaxies : int
+        Number of galaxies (rows), at least 1.
+    simulator : SersicGalaxySimulator, default=None
+        The image model and prior; default ``SersicGalaxySimulator()`` (the thesis's
+        64x64 images at 0, 30, 60 and 90 degrees). Its ``n_jobs`` is not used.
+    chunk_size : int, default=None
+        Galaxies per work unit and per write (default 128). Memory stays at a few
+        chunks however large ``n_galaxies`` is.
+    n_jobs : int, default=None
+        Parallel workers, through joblib: the default ``loky`` processes, or any
+        backend set with :func:`joblib.parallel_config` (``"dask"`` for a
+        ``dask.distributed`` cluster). The file's content does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the parameter draws. ``None`` draws a seed, recorded in the file.
+    overwrite : bool, default=False
+        Replace an existing ``path`` (only once the new file is complete) and
+        discard an interrupted ``.partial``. Without it, an existing ``path`` is an
+        error and an interrupted ``.partial`` with the same settings is resumed.
+    progress : bool, default=False
+        Show a progress bar.
+
+    Returns
+    -------
+    path : str
+        The path of the complete file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.datasets import make_galaxy_dataset, load_galaxy_dataset
+    >>> out = os.path.join(tempfile.mkdtemp(), "tiny.h5")
+    >>> sim = SersicGalaxySimulator(image_size=8, sampling="center")
+    >>> _ = make_galaxy_dataset(out, 5, simulator=sim, random_state=0)
+    >>> load_galaxy_dataset(out).images.shape
+    (5, 8, 8, 4)
+    """
+    path = os.fspath(path)
+    if isinstance(n_galaxies, bool) or not isinstance(n_galaxies, (int, np.integer)) \
+            or n_galaxies < 1:
+        raise ValueError(f"n_galaxies must be an integer >= 1; got {n_galaxies!r}")
+    chunk_size = _DEFAULT_CHUNK if chunk_size is None else chunk_size
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        raise ValueError(f"chunk_size must be an integer >= 1; got {chunk_size!r}")
+    if simulator is None:
+        simulator = SersicGalaxySimulator()
+    if not isinstance(simulator, SersicGalaxySimulator):
+        raise TypeError(f"simulator must be a SersicGalaxySimulator; got {simulator!r}")
+    simulator = clone(simulator).set_params(n_jobs=1)
+    simulator.fit()  # validates every setting before anything touches the disk
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    if random_state is None or not isinstance(random_state, (int, np.integer)):
+        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    else:
+        seed = int(random_state)
+    settings = _settings_of(simulator, n_galaxies, chunk_size, seed)
+    columns = PARAMETER_NAMES + ((ANGLE_NAMES[0],) if simulator.per_galaxy_inclination else ())
+    bounds = _chunk_bounds(int(n_galaxies), int(chunk_size))
+    partial = _partial_path(path)
+    if not _open_partial(partial, settings, overwrite):
+        _create(partial, simulator, settings, columns, np.random.RandomState(seed), bounds)
+
+    with h5py.File(partial, "r+") as f:
+        done = f["chunks_done"][...]
+        todo = [k for k in range(len(bounds)) if not done[k]]
+        params = f["params"]
+        with tqdm(total=int(n_galaxies), initial=sum(hi - lo for k, (lo, hi) in
+                                                     enumerate(bounds) if done[k]),
+                  unit="galaxy", disable=not progress, desc="simulate") as bar:
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_render_chunk)(simulator, params[bounds[k][0]:bounds[k][1]])
+                for k in todo)
+            for k, images in zip(todo, results):
+                lo, hi = bounds[k]
+                f["images"][lo:hi] = images
+                f.flush()  # the images are on disk before the chunk is marked done
+                f["chunks_done"][k] = True
+                f.flush()
+                bar.update(hi - lo)
+        f.attrs["complete"] = True
+    os.replace(partial, path)  # atomic: `path` appears only when complete
+    return path
+
+
+def _describe(settings, columns):
+    p = settings["parameters"]
+    return (
+        f"skgal galaxy dataset: {settings['n_galaxies']} Sérsic discs, "
+        f"{p['image_size']}x{p['image_size']} pixels of {p['pixel_scale']} length units, "
+        f"inclinations {p['inclinations']} degrees, sampling={p['sampling']!r}, "
+        f"output={p['output']!r}, seed {settings['seed']}. Parameter columns "
+        f"{list(columns)}; target q. Made with skgal {__version__}.")
+
+
+def load_galaxy_dataset(path, *, return_X_y=False, lazy=False):
+    """Load a dataset written by :func:`make_galaxy_dataset`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The dataset file.
+    return_X_y : bool, default=False
+        Return ``(images, target)`` instead of a Bunch.
+    lazy : bool, default=False
+        Leave the images on disk: ``images`` is then an :class:`h5py.Dataset`,
+        read slice by slice (``images[i:j]``) for datasets larger than memory. The
+        file stays open while it is referenced; ``bunch.file.close()`` closes it.
+
+    Returns
+    -------
+    data : Bunch
+        ``images`` (n, size, size, channels) float32, ``params`` (n, k),
+        ``target`` (n,), ``inclinations`` (channels,) degrees, ``feature_names``
+        (the params columns), ``settings`` (dict) and ``DESCR``.
+    (images, target) : tuple, if ``return_X_y``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    DatasetError
+        The file is incomplete, corrupt or not an skgal dataset.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        hint = ""
+        if os.path.exists(_partial_path(path)):
+            hint = (f"; an interrupted dataset is at {_partial_path(path)}: run the same "
+                    "make_galaxy_dataset call (or skgal simulate) again to finish it")
+        raise FileNotFoundError(f"no dataset at {path}{hint}")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise DatasetError(f"{path} is not a readable HDF5 file: {exc}") from exc
+    try:
+        if f.attrs.get("format") != FORMAT:
+            raise DatasetError(f"{path} is not an skgal galaxy dataset (no format={FORMAT!r})")
+        if not bool(f.attrs.get("complete", False)):
+            raise DatasetError(f"{path} is an incomplete dataset")
+        if f.attrs.get("format_version", 0) > FORMAT_VERSION:
+            raise DatasetError(f"{path} has a newer format version than this skgal reads")
+        images = f["images"] if lazy else f["images"][...]
+        bunch = Bunch(
+            images=images,
+            params=f["params"][...],
+            target=f["target"][...],
+            inclinations=f["inclinations"][...],
+            feature_names=[str(c) for c in f.attrs["columns"]],
+            settings=json.loads(f.attrs["settings"]),
+            DESCR=str(f.attrs["DESCR"]),
+        )
+    except DatasetError:
+        f.close()
+        raise
+    except (KeyError, OSError, ValueError) as exc:
+        f.close()
+        raise DatasetError(f"{path} is corrupt or incomplete: {exc}") from exc
+    if lazy:
+        bunch.file = f
+    else:
+        f.close()
+    if return_X_y:
+        return bunch.images, bunch.target
+    return bunch
