@@ -1,0 +1,194 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+from joblib import parallel_config
+
+import skgal.datasets as datasets
+from skgal import SersicGalaxySimulator
+from skgal.datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
+
+SIM = SersicGalaxySimulator(image_size=8, pixel_scale=8.0)
+
+
+def _make(path, **kw):
+    kw.setdefault("simulator", SIM)
+    kw.setdefault("chunk_size", 4)
+    kw.setdefault("random_state", 11)
+    return make_galaxy_dataset(path, 18, **kw)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ref") / "ref.h5"
+    _make(path)
+    return load_galaxy_dataset(path)
+
+
+def test_round_trip_is_self_describing(reference, tmp_path):
+    data = reference
+    assert data.images.shape == (18, 8, 8, 4) and data.images.dtype == np.float32
+    assert data.feature_names == ["I_e", "R_e", "n", "q"]
+    np.testing.assert_array_equal(data.target, data.params[:, 3])
+    np.testing.assert_array_equal(data.inclinations, [0, 30, 60, 90])
+    assert data.settings["seed"] == 11 and data.settings["parameters"]["image_size"] == 8
+    assert "18 Sérsic discs" in data.DESCR
+    # the parameters are the simulator's own draws, and the images its own renders
+    X, y = SIM.sample(18, random_state=11)
+    np.testing.assert_array_equal(data.params, X)
+    np.testing.assert_array_equal(data.images, SIM.transform(X))
+
+
+def test_return_X_y_and_lazy(reference, tmp_path):
+    path = _make(tmp_path / "d.h5")
+    images, target = load_galaxy_dataset(path, return_X_y=True)
+    np.testing.assert_array_equal(images, reference.images)
+    lazy = load_galaxy_dataset(path, lazy=True)
+    assert isinstance(lazy.images, h5py.Dataset)
+    np.testing.assert_array_equal(lazy.images[5:9], reference.images[5:9])
+    lazy.file.close()
+
+
+@pytest.mark.parametrize("n_jobs, backend", [(2, "loky"), (2, "threading"), (None, None)])
+def test_identical_for_any_n_jobs_and_backend(reference, tmp_path, n_jobs, backend):
+    path = tmp_path / "d.h5"
+    if backend is None:
+        _make(path, n_jobs=n_jobs, chunk_size=4)
+    else:
+        with parallel_config(backend=backend):
+            _make(path, n_jobs=n_jobs)
+    np.testing.assert_array_equal(load_galaxy_dataset(path).images, reference.images)
+
+
+def test_identical_on_a_dask_cluster(reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster), parallel_config(backend="dask"):
+        _make(tmp_path / "d.h5", n_jobs=2)
+    np.testing.assert_array_equal(load_galaxy_dataset(tmp_path / "d.h5").images,
+                                  reference.images)
+
+
+def test_interrupted_run_is_detectable_and_resumes(reference, tmp_path, monkeypatch):
+    path = tmp_path / "d.h5"
+    calls = []
+    real = datasets._render_chunk
+
+    def crash_after_two(simulator, params):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(len(params))
+        return real(simulator, params)
+
+    monkeypatch.setattr(datasets, "_render_chunk", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        _make(path)
+    assert not path.exists()  # nothing at `path` looks complete
+    with pytest.raises(FileNotFoundError, match="interrupted"):
+        load_galaxy_dataset(path)
+    with h5py.File(str(path) + ".partial", "r") as f:
+        assert not f.attrs["complete"] and f["chunks_done"][...].sum() == 2
+
+    resumed = []
+    monkeypatch.setattr(datasets, "_render_chunk",
+                        lambda s, p: resumed.append(len(p)) or real(s, p))
+    _make(path)
+    assert sum(resumed) == 18 - 8  # only the missing chunks were rendered
+    np.testing.assert_array_equal(load_galaxy_dataset(path).images, reference.images)
+    assert not os.path.exists(str(path) + ".partial")
+
+
+def test_kill_9_then_resume(tmp_path):
+    path = tmp_path / "big.h5"
+    sim = "SersicGalaxySimulator(image_size=32, pixel_scale=2.0)"
+    code = (
+        "from skgal import SersicGalaxySimulator\n"
+        "from skgal.datasets import make_galaxy_dataset\n"
+        f"make_galaxy_dataset({str(path)!r}, 400, simulator={sim}, chunk_size=2, "
+        "random_state=5)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    partial = str(path) + ".partial"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (os.path.exists(partial)
+                                          and os.path.getsize(partial) > 200_000):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert os.path.exists(partial) and not path.exists()
+    with pytest.raises(FileNotFoundError, match="interrupted"):
+        load_galaxy_dataset(path)
+    simulator = SersicGalaxySimulator(image_size=32, pixel_scale=2.0)
+    # resumes the partial file, or starts over if the kill left it unreadable
+    make_galaxy_dataset(path, 400, simulator=simulator, chunk_size=2, random_state=5)
+    data = load_galaxy_dataset(path)
+    X, _ = simulator.sample(400, random_state=5)
+    np.testing.assert_array_equal(data.params, X)
+    for rows in (slice(0, 6), slice(190, 196), slice(394, 400)):  # spot checks
+        np.testing.assert_array_equal(data.images[rows], simulator.transform(X[rows]))
+
+
+def test_refuses_to_overwrite(tmp_path):
+    path = _make(tmp_path / "d.h5")
+    before = os.path.getmtime(path)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        _make(path)
+    assert os.path.getmtime(path) == before
+    _make(path, overwrite=True, random_state=12)
+    assert load_galaxy_dataset(path).settings["seed"] == 12
+
+
+def test_partial_with_other_settings_is_not_mixed(tmp_path, monkeypatch):
+    path = tmp_path / "d.h5"
+    monkeypatch.setattr(datasets, "_render_chunk", lambda s, p: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        _make(path)
+    monkeypatch.undo()
+    with pytest.raises(DatasetError, match="other settings"):
+        _make(path, random_state=99)
+    _make(path, random_state=99, overwrite=True)
+    assert load_galaxy_dataset(path).settings["seed"] == 99
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no dataset"):
+        load_galaxy_dataset(tmp_path / "missing.h5")
+    corrupt = tmp_path / "corrupt.h5"
+    corrupt.write_bytes(os.urandom(4096))
+    with pytest.raises(DatasetError, match="not a readable HDF5"):
+        load_galaxy_dataset(corrupt)
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["images"] = np.zeros(3)
+    with pytest.raises(DatasetError, match="not an skgal"):
+        load_galaxy_dataset(foreign)
+    incomplete = _make(tmp_path / "incomplete.h5")
+    with h5py.File(incomplete, "a") as f:
+        f.attrs["complete"] = False
+    with pytest.raises(DatasetError, match="incomplete"):
+        load_galaxy_dataset(incomplete)
+    broken = _make(tmp_path / "broken.h5")
+    with h5py.File(broken, "a") as f:
+        del f["target"]
+    with pytest.raises(DatasetError, match="corrupt"):
+        load_galaxy_dataset(broken)
+
+
+@pytest.mark.parametrize("kw, error, message", [
+    (dict(n_galaxies=0), ValueError, "n_galaxies"),
+    (dict(n_galaxies=2.5), ValueError, "n_galaxies"),
+    (dict(chunk_size=0), ValueError, "chunk_size"),
+    (dict(simulator="sim"), TypeError, "SersicGalaxySimulator"),
+    (dict(simulator=SersicGalaxySimulator(image_size=4)), ValueError, "image_size"),
+])
+def test_bad_arguments(tmp_path, kw, error, message):
+    args = dict(n_galaxies=3, simulator=SIM)
+    args.update(kw)
+    with pytest.raises(error, match=message):
+        make_galaxy_dataset(tmp_path / "d.h5", args.pop("n_galaxies"), **args)
+    assert not os.listdir(tmp_path)
