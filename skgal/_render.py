@@ -43,6 +43,8 @@ FLOOR = 1e-13  # absolute tolerance, as a fraction of the galaxy's peak brightne
 FAINT = 1e-10  # pixels fainter than this fraction of the peak skip the exact fallbacks
 TAIL_EFOLDS = 45.0  # the profile is cut where it is exp(-45) ~ 3e-20 of its centre
 MAX_PANELS = 200
+MAX_COLUMN_PANELS = 400
+COLUMN_RTOL = 1e-4  # per row of a column integral, as LOS_RTOL
 RAW = 8  # raw breakpoints sit at points[RAW:], mapped ones are written from points[0]
 LOS_RULE = 15
 
@@ -408,6 +410,174 @@ def _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws_in):
     return total / (d * d)
 
 
+# Columns at once. When the position angle is a multiple of 90 degrees, every pixel
+# of an image column (in x', y') sees the same profile S(sqrt(X^2 + Y^2)) along its
+# line of sight; only the Gaussian kernel moves, by d / cos i per row. So a whole
+# column is one vector-valued adaptive integral: the profile is evaluated once per
+# node, and the rows' kernels follow from a two-multiplication recurrence.
+
+@njit(cache=True, nogil=True)
+def _row_kernels(y, centre0, step, sigma, n_rows, out):
+    """exp(-(y - c_k)^2 / (2 sigma^2)) for the row centres c_k = centre0 - k step.
+
+    Starts at the nearest row and walks outwards by ratios that are at most 1, so
+    nothing overflows and an underflow to 0 is exact in the limit.
+    """
+    inv2s2 = 0.5 / (sigma * sigma)
+    k0 = int(round((centre0 - y) / step))
+    k0 = min(max(k0, 0), n_rows - 1)
+    dist = y - centre0 + k0 * step
+    out[k0] = math.exp(-dist * dist * inv2s2)
+    decay = math.exp(-2.0 * step * step * inv2s2)
+    ratio = math.exp(-(2.0 * dist * step + step * step) * inv2s2)
+    for k in range(k0 + 1, n_rows):
+        out[k] = out[k - 1] * ratio
+        ratio *= decay
+    ratio = math.exp((2.0 * dist * step - step * step) * inv2s2)
+    for k in range(k0 - 1, -1, -1):
+        out[k] = out[k + 1] * ratio
+        ratio *= decay
+
+
+@njit(cache=True, nogil=True)
+def _column_panel(lo, hi, args, n_rows, cw, p):
+    """Kronrod-15 on panel p = [lo, hi] (in t) for every row of the column."""
+    x2, a, centre0, step, sigma, inv_re2, half_inv_n, b = args
+    xs, kern, values, errors, fx, gx = cw[0], cw[1], cw[2], cw[3], cw[4], cw[5]
+    _kronrod_nodes(lo, hi, 15, xs)
+    for j in range(15):
+        e = math.exp(xs[j])
+        y = 0.5 * a * (e - 1.0 / e)
+        fx[j] = math.exp(-b * (((x2 + y * y) * inv_re2) ** half_inv_n - 1.0)) \
+            * 0.5 * a * (e + 1.0 / e)
+        _row_kernels(y, centre0, step, sigma, n_rows, kern[j])
+    for k in range(n_rows):
+        for j in range(15):
+            gx[j] = fx[j] * kern[j, k]
+        v, err = _kronrod_sum(gx, lo, hi, 15)
+        values[p, k] = v
+        errors[p, k] = err
+
+
+@njit(cache=True, nogil=True)
+def _column(x, geom, n_rows, top, d, cw, out):
+    """out[k] = I(x' = x, y' = top - k d) for k < n_rows (inclined, 0 < i < 90)."""
+    ie, re, n, b, h, cos_i, sin_i, peak = geom
+    xs, kern, values, errors, fx, gx, lows, highs, totals, errs = cw
+    sigma = h * sin_i / cos_i
+    step = d / cos_i
+    centre0 = top / cos_i
+    lowest = (top - (n_rows - 1) * d) / cos_i
+    rmax = re * (TAIL_EFOLDS / b + 1.0) ** n
+    for k in range(n_rows):
+        out[k] = 0.0
+    if x * x >= rmax * rmax:
+        return
+    ymax = math.sqrt(rmax * rmax - x * x)
+    lo = max(-ymax, lowest - 9.0 * sigma)
+    hi = min(ymax, centre0 + 9.0 * sigma)
+    if not hi > lo:
+        return
+    a = max(abs(x), 1e-3 * re)
+    args = (x * x, a, centre0, step, sigma, 1.0 / (re * re), 0.5 / n, b)
+    # initial panels: no wider than 4 sigma in Y (no kernel can hide between nodes),
+    # split at the cusp Y = 0
+    n_split = min(int((hi - lo) / (4.0 * sigma)) + 1, MAX_COLUMN_PANELS // 2)
+    m = 0
+    prev = math.asinh(lo / a)
+    for i in range(1, n_split + 1):
+        y_next = lo + (hi - lo) * i / n_split
+        if lo < 0.0 < y_next and prev < 0.0:
+            _column_panel(prev, 0.0, args, n_rows, cw, m)
+            lows[m] = prev
+            highs[m] = 0.0
+            m += 1
+            prev = 0.0
+        t_next = math.asinh(y_next / a)
+        _column_panel(prev, t_next, args, n_rows, cw, m)
+        lows[m] = prev
+        highs[m] = t_next
+        m += 1
+        prev = t_next
+    atol = FLOOR * peak * sin_i / ie
+    for k in range(n_rows):
+        totals[k] = 0.0
+        errs[k] = 0.0
+        for p in range(m):
+            totals[k] += values[p, k]
+            errs[k] += errors[p, k]
+    while m < MAX_COLUMN_PANELS:
+        worst_row = -1
+        worst = 1.0
+        for k in range(n_rows):
+            ratio = errs[k] / max(atol, COLUMN_RTOL * abs(totals[k]))
+            if ratio > worst:
+                worst = ratio
+                worst_row = k
+        if worst_row < 0:
+            break
+        p = 0
+        for q in range(1, m):
+            if errors[q, worst_row] > errors[p, worst_row]:
+                p = q
+        lo_p = lows[p]
+        hi_p = highs[p]
+        mid = 0.5 * (lo_p + hi_p)
+        if not lo_p < mid < hi_p:
+            break
+        for k in range(n_rows):
+            totals[k] -= values[p, k]
+            errs[k] -= errors[p, k]
+        _column_panel(lo_p, mid, args, n_rows, cw, p)
+        _column_panel(mid, hi_p, args, n_rows, cw, m)
+        highs[p] = mid
+        lows[m] = mid
+        highs[m] = hi_p
+        for q in (p, m):
+            for k in range(n_rows):
+                totals[k] += values[q, k]
+                errs[k] += errors[q, k]
+        m += 1
+    for k in range(n_rows):
+        out[k] = ie / sin_i * max(totals[k], 0.0)
+
+
+@njit(cache=True, nogil=True)
+def _column_workspace(n_rows):
+    """Scratch arrays for _column (allocated once per batch)."""
+    return (np.empty(15), np.empty((15, n_rows)), np.empty((MAX_COLUMN_PANELS, n_rows)),
+            np.empty((MAX_COLUMN_PANELS, n_rows)), np.empty(15), np.empty(15),
+            np.empty(MAX_COLUMN_PANELS), np.empty(MAX_COLUMN_PANELS), np.empty(n_rows),
+            np.empty(n_rows))
+
+
+@njit(cache=True, nogil=True)
+def _column_pixel_means(x_near, x_far, at_axis, nodes, weights, geom, n_rows, top, d, cw,
+                        column, out):
+    """Pixel means over [x_near, x_far] x [y_k - d/2, y_k + d/2], y_k = top - k d, by a
+    tensor Gauss-Legendre rule made of column integrals (their rows stay d apart
+    when the y' nodes shift). With ``at_axis`` the x' rule is taken in u, where
+    x' = x_near + (x_far - x_near) u^2, which tames the |x'|^(1 + 1/n) behaviour of
+    the image at the minor axis x_near = 0.
+    """
+    for k in range(n_rows):
+        out[k] = 0.0
+    width = x_far - x_near
+    for i in range(len(nodes)):
+        u = 0.5 * (nodes[i] + 1.0)
+        if at_axis:
+            x = x_near + width * u * u
+            wx = 0.5 * weights[i] * 2.0 * u  # dx / width = 2 u du
+        else:
+            x = x_near + width * u
+            wx = 0.5 * weights[i]
+        for j in range(len(nodes)):
+            _column(x, geom, n_rows, top + 0.5 * d * nodes[j], d, cw, column)
+            w = wx * 0.5 * weights[j]
+            for k in range(n_rows):
+                out[k] += w * column[k]
+
+
 # Symmetry: I(x', y') is even in x' and in y' separately (X enters as X^2; s -> -s
 # maps y' -> -y'), so every image is point-symmetric about its centre, and mirror-
 # symmetric about both axes when the position angle is a multiple of 90 degrees.
@@ -434,10 +604,22 @@ def _store(grid, r, c, value, aligned):
 
 
 @njit(cache=True, nogil=True)
-def _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws):
+def _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws, cw):
     """Surface brightness at the centres of a (size + 2 pad)^2 grid of pixels."""
     m = size + 2 * pad
     half = 0.5 * (size - 1)
+    if aligned and geom[5] > 0.0 and geom[6] > 0.0:  # inclined: whole columns at once
+        n_half = (m + 1) // 2
+        top = (pad + half) * d  # |coordinate| of index 0; index k is at top - k d
+        column = np.empty(n_half)
+        for j in range(n_half):
+            _column(top - j * d, geom, n_half, top, d, cw, column)
+            for k in range(n_half):
+                if sin_pa == 0.0:  # x' = +-x: column j of the image, row k
+                    _store(grid, k, j, column[k], True)
+                else:  # x' = +-y: row j of the image, column k
+                    _store(grid, j, k, column[k], True)
+        return
     for k in range(_n_unique(m, aligned)):
         r, c = _unique_pixel(k, m, aligned)
         x = (c - pad - half) * d
@@ -500,19 +682,24 @@ def _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, nodes, weights, ws):
 
 
 @njit(cache=True, nogil=True)
-def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_out):
-    """Render one image (flux, float64) into out[size, size]."""
+def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_out, cw,
+                routes):
+    """Render one image (flux, float64) into out[size, size].
+
+    ``routes`` counts how the unique pixels of pixel-sampled images were integrated:
+    [finite differences, 3x3 Gauss-Legendre, 4x4 Gauss-Legendre, exact].
+    """
     aligned = cos_pa == 0.0 or sin_pa == 0.0
     if aligned and geom[5] == 0.0:
         _edge_on_aligned(geom, sin_pa, size, d, sampling, out, ws, ws_out)
         return
     if sampling == CENTER:
-        _centre_grid(geom, cos_pa, sin_pa, aligned, size, 0, d, out, ws)
+        _centre_grid(geom, cos_pa, sin_pa, aligned, size, 0, d, out, ws, cw)
         return
     pad = 2
     m = size + 2 * pad
     grid = scratch[:m, :m]
-    _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws)
+    _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws, cw)
     peak = grid.max()
     half = 0.5 * (size - 1)
     sin_i = geom[6]
@@ -521,8 +708,40 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
     # whose 5x5 finite-difference stencil meets it skip the finite differences.
     own = 0.5 * d * (abs(cos_pa) + abs(sin_pa))
     stencil = own + 2.0 * d * max(abs(cos_pa), abs(sin_pa))
+    done = np.zeros((size, size), dtype=np.bool_)
+    if aligned and geom[5] > 0.0 and sin_i > 0.0:
+        # inclined, aligned: the columns next to the minor axis, a whole column at
+        # a time, 4x4 Gauss-Legendre checked row by row against 3x3
+        n_half = (size + 1) // 2
+        top = half * d
+        column = np.empty(n_half)
+        fine = np.empty(n_half)
+        coarse = np.empty(n_half)
+        for j in range(n_half):
+            xc = top - j * d
+            if xc >= stencil:
+                continue
+            near = max(xc - 0.5 * d, 0.0)
+            at_axis = xc - 0.5 * d <= 1e-9 * d
+            _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL4X, _GL4W, geom, n_half, top,
+                                d, cw, column, fine)
+            _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL3X, _GL3W, geom, n_half, top,
+                                d, cw, column, coarse)
+            for k in range(n_half):
+                r, c = (k, j) if sin_pa == 0.0 else (j, k)
+                if abs(fine[k] - coarse[k]) <= GL_RTOL * abs(fine[k]):
+                    value = fine[k]
+                    routes[2] += 1
+                else:
+                    value = _pixel_exact((c - half) * d, (r - half) * d, d, cos_pa, sin_pa,
+                                         geom, ws_out, ws)
+                    routes[3] += 1
+                _store(out, r, c, value, True)
+                _store(done, r, c, True, True)
     for k in range(_n_unique(size, aligned)):
         r, c = _unique_pixel(k, size, aligned)
+        if done[r, c]:
+            continue
         gr = r + pad
         gc = c + pad
         x = (c - half) * d
@@ -532,6 +751,7 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         axis_distance = math.sqrt(xp * xp + yp * yp) if sin_i == 0.0 else abs(xp)
         if axis_distance <= own * (1.0 + 1e-9):  # pixels with an edge on the axis too
             value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
+            routes[3] += 1
             _store(out, r, c, value, aligned)
             continue
         f0 = grid[gr, gc]
@@ -548,27 +768,33 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         value = f0 + (dxx + dyy) / 24.0 + fourth
         smooth = axis_distance >= stencil
         if value < FAINT * peak and smooth:
-            pass  # too faint to matter: keep the finite-difference estimate
+            routes[0] += 1  # too faint to matter: keep the finite-difference estimate
         elif not smooth or abs(fourth) > FD_RTOL * abs(value):
             # Two independent estimates that agree are accepted: 3x3 Gauss-Legendre
             # against the finite differences (when usable), else against 4x4.
             q3 = _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, _GL3X, _GL3W, ws)
             if smooth and abs(q3 - value) <= GL_RTOL * abs(q3):
                 value = q3
+                routes[1] += 1
             else:
                 q4 = _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, _GL4X, _GL4W, ws)
                 if abs(q4 - q3) <= GL_RTOL * abs(q4):
                     value = q4
+                    routes[2] += 1
                 else:
                     value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
+                    routes[3] += 1
+        else:
+            routes[0] += 1
         _store(out, r, c, value, aligned)
 
 
 @njit(cache=True, nogil=True)
-def _render_batch(table, size, d, sampling, out):
+def _render_batch(table, size, d, sampling, out, routes):
     scratch = np.empty((size + 4, size + 4))
     ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
     ws_out = (np.empty((4, MAX_PANELS)), np.empty(8), np.empty(15), np.empty(15))
+    cw = _column_workspace((size + 5) // 2)
     for k in range(table.shape[0]):
         ie = table[k, 0]
         re = table[k, 1]
@@ -596,22 +822,27 @@ def _render_batch(table, size, d, sampling, out):
         # peak brightness scale, for absolute tolerances: the face-on central value
         peak = ie * math.exp(b) * SQRT2PI * h
         geom = (ie, re, n, b, h, cos_i, sin_i, peak)
-        _render_one(geom, cos_pa, sin_pa, size, d, sampling, out[k], scratch, ws, ws_out)
+        _render_one(geom, cos_pa, sin_pa, size, d, sampling, out[k], scratch, ws, ws_out, cw,
+                    routes)
 
 
 def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
-                inclination, position_angle, *, image_size, pixel_scale, sampling):
+                inclination, position_angle, *, image_size, pixel_scale, sampling,
+                routes=None):
     """Render one image per row of the (broadcast) parameter arrays.
 
     All parameters are 1-D arrays of one length (validated by the caller):
     ``I_e``, ``R_e`` (length units), ``n``, ``b_n``, ``q``, inclination and position
     angle (degrees). Returns float64 flux images of shape (m, size, size), in units
-    of ``I_e`` times length. ``sampling`` is ``"center"`` or ``"pixel"``.
+    of ``I_e`` times length. ``sampling`` is ``"center"`` or ``"pixel"``. ``routes``,
+    an int64 array of 4 if given, accumulates how pixels were integrated (diagnostics).
     """
     table = np.ascontiguousarray(np.column_stack(
         [intensity, effective_radius, sersic_index, sersic_b, flattening,
          inclination, position_angle]).astype(np.float64))
     out = np.empty((table.shape[0], image_size, image_size))
     code = CENTER if sampling == "center" else PIXEL
-    _render_batch(table, int(image_size), float(pixel_scale), code, out)
+    if routes is None:
+        routes = np.zeros(4, dtype=np.int64)
+    _render_batch(table, int(image_size), float(pixel_scale), code, out, routes)
     return out

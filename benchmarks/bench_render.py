@@ -1,0 +1,106 @@
+"""Rendering speed: skgal against the thesis's 3-D grid (and GalSim, where installed).
+
+All methods render the same galaxies, drawn from the thesis's prior, as 64x64 images
+at the four inclinations (0, 30, 60, 90 degrees), position angle 0. One image is one
+inclination of one galaxy. Ratios are taken within this one run, because these
+machines are noisy.
+
+- ``grid3d``: the thesis's method, the emissivity summed over a NumPy 64^3 grid
+  (64 samples along each line of sight, across the image's extent), one process.
+- ``skgal center`` / ``skgal pixel``: SersicGalaxySimulator(sampling=...) with
+  n_jobs=1 (one thread) and n_jobs=-1 (every core).
+- ``galsim``: GalSim's InclinedSersic drawn with method="no_pixel" (centre) and
+  "auto" (pixel), if GalSim is importable. GalSim renders by FFT, approximately.
+
+Usage::
+
+    python benchmarks/bench_render.py [--galaxies 24] [--grid-galaxies 6] [--repeat 3]
+"""
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+
+from skgal import SersicGalaxySimulator, sersic_b
+
+INCLINATIONS = (0.0, 30.0, 60.0, 90.0)
+
+
+def grid3d(intensity, effective_radius, n, q, inclination, size=64, samples=64):
+    """The thesis's renderer: a 3-D grid summed along the line of sight."""
+    b = sersic_b(n)
+    h = q * effective_radius / 1.177
+    centres = np.arange(size) - (size - 1) / 2
+    s = np.linspace(-size / 2, size / 2, samples)
+    y, x, depth = np.meshgrid(centres, centres, s, indexing="ij")
+    ci, si = np.cos(np.radians(inclination)), np.sin(np.radians(inclination))
+    Y = y * ci + depth * si
+    Z = depth * ci - y * si
+    R = np.sqrt(x ** 2 + Y ** 2)
+    F = intensity * np.exp(-b * ((R / effective_radius) ** (1 / n) - 1) - 0.5 * (Z / h) ** 2)
+    return F.sum(axis=-1) * (s[1] - s[0])
+
+
+def best_rate(fn, images, repeat):
+    """Images per second of the fastest of `repeat` runs."""
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return images / best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--galaxies", type=int, default=24)
+    parser.add_argument("--grid-galaxies", type=int, default=6)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    sim = SersicGalaxySimulator(output="flux", inclinations=INCLINATIONS)
+    X, _ = sim.sample(args.galaxies, random_state=0)
+    n_images = 4 * args.galaxies
+    rates = {}
+
+    Xg = X[:args.grid_galaxies]
+    rates["grid3d (NumPy 64^3, 1 process)"] = best_rate(
+        lambda: [grid3d(*row, incl) for row in Xg for incl in INCLINATIONS],
+        4 * len(Xg), args.repeat)
+
+    for sampling in ("center", "pixel"):
+        for n_jobs in (1, -1):
+            est = sim.set_params(sampling=sampling, n_jobs=n_jobs)
+            est.transform(X[:1])  # compile / load the numba cache outside the timing
+            label = f"skgal {sampling} (n_jobs={n_jobs})"
+            rates[label] = best_rate(lambda: est.transform(X), n_images, args.repeat)
+
+    try:
+        import galsim
+    except ImportError:
+        galsim = None
+    if galsim is not None:
+        for sampling, method in (("center", "no_pixel"), ("pixel", "auto")):
+            def draw():
+                for ie, re, n, q in X[:args.grid_galaxies]:
+                    for incl in INCLINATIONS:
+                        gal = galsim.InclinedSersic(
+                            n=n, inclination=incl * galsim.degrees, half_light_radius=re,
+                            scale_height=q * re / 1.177, flux=1.0)
+                        gal.drawImage(nx=64, ny=64, scale=1.0, method=method)
+            rates[f"galsim InclinedSersic {sampling}"] = best_rate(
+                draw, 4 * args.grid_galaxies, args.repeat)
+
+    base = rates["grid3d (NumPy 64^3, 1 process)"]
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    print(f"{'method':40s} {'images/s':>10s} {'x grid3d':>9s}")
+    for label, rate in rates.items():
+        print(f"{label:40s} {rate:10.1f} {rate / base:9.1f}")
+
+
+if __name__ == "__main__":
+    main()
