@@ -767,9 +767,12 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         fourth = -17.0 / 5760.0 * (dx4 + dy4) + dxy / 576.0
         value = f0 + (dxx + dyy) / 24.0 + fourth
         smooth = axis_distance >= stencil
-        if value < FAINT * peak and smooth:
-            routes[0] += 1  # too faint to matter: keep the finite-difference estimate
-        elif not smooth or abs(fourth) > FD_RTOL * abs(value):
+        # Too faint to matter: every value in the stencil is below FAINT * peak, which
+        # bounds the absolute error of the estimate (its series may still diverge).
+        faint = grid[gr - 2:gr + 3, gc - 2:gc + 3].max() < FAINT * peak
+        if faint and smooth and value > 0.0:
+            routes[0] += 1
+        elif not smooth or not value > 0.0 or abs(fourth) > FD_RTOL * value:
             # Two independent estimates that agree are accepted: 3x3 Gauss-Legendre
             # against the finite differences (when usable), else against 4x4.
             q3 = _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, _GL3X, _GL3W, ws)

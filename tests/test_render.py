@@ -66,6 +66,7 @@ PIXEL_CASES = [
     (0.7, 6.0, 0.5, 0.2, 30.0, 0.0),
     (0.4, 9.0, 1.5, 0.5, 45.0, 31.0),
     (0.9, 5.0, 1.2, 0.8, 90.0, 200.0),
+    (0.6, 7.0, 1.0, 0.3, 87.0, 0.0),  # falls ~1000x per pixel across the disc
 ]
 
 
@@ -75,7 +76,8 @@ def test_pixel_sampling_matches_quadrature(galaxy):
     image, _ = render(*galaxy, size=size, scale=scale, sampling="pixel")
     peak = image.max()
     # the cusp (centre), both sides of the minor axis, the edge, and a few more
-    pixels = [(5, 5), (5, 6), (6, 6), (4, 5), (5, 3), (2, 7), (0, 0), (11, 4), (8, 9)]
+    pixels = [(5, 5), (5, 6), (6, 6), (4, 5), (5, 3), (2, 7), (0, 0), (11, 4), (8, 9),
+              (3, 8), (2, 9)]
     for r, c in pixels:
         ref = pixel_mean(*sky(r, c, size, scale), scale, *galaxy)
         if ref > 1e-6 * peak:
@@ -157,4 +159,6 @@ def test_column_engine_agrees_with_per_pixel_engine(sampling, inclination, n):
     for quarter in (0.0, 90.0):
         aligned, _ = render(*galaxy, quarter, size=16, scale=2.0, sampling=sampling)
         general, _ = render(*galaxy, quarter + 1e-7, size=16, scale=2.0, sampling=sampling)
-        np.testing.assert_allclose(general, aligned, rtol=3e-4)
+        assert np.all(aligned > 0) and np.all(general > 0)
+        bright = general > 1e-6 * general.max()  # the accuracy promise's range
+        np.testing.assert_allclose(general[bright], aligned[bright], rtol=3e-4)
