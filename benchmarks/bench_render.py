@@ -76,7 +76,7 @@ def main():
             est = sim.set_params(sampling=sampling, n_jobs=n_jobs)
             est.transform(X[:1])  # compile / load the numba cache outside the timing
             label = f"skgal {sampling} (n_jobs={n_jobs})"
-            rates[label] = best_rate(lambda: est.transform(X), n_images, args.repeat)
+            rates[label] = best_rate(lambda est=est: est.transform(X), n_images, args.repeat)
 
     try:
         import galsim
@@ -84,8 +84,8 @@ def main():
         galsim = None
     if galsim is not None:
         for sampling, method in (("center", "no_pixel"), ("pixel", "auto")):
-            def draw():
-                for ie, re, n, q in X[:args.grid_galaxies]:
+            def draw(method=method):
+                for _, re, n, q in X[:args.grid_galaxies]:
                     for incl in INCLINATIONS:
                         gal = galsim.InclinedSersic(
                             n=n, inclination=incl * galsim.degrees, half_light_radius=re,

@@ -71,6 +71,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(f"skgal {args.command}: interrupted; run the same command again to resume",
+              file=sys.stderr)
+        return 130
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
     except FileExistsError as exc:

@@ -97,6 +97,17 @@ def _create(partial, simulator, settings, columns, rng, bounds):
             target[lo:hi] = y
 
 
+def _recorded_seed(partial, settings):
+    """The seed of an interrupted dataset whose other settings are these, else None."""
+    try:
+        with h5py.File(partial, "r") as f:
+            recorded = json.loads(f.attrs["settings"])
+    except Exception:  # absent or unreadable: nothing to resume from
+        return None
+    seed = recorded.get("seed")
+    return seed if {**recorded, "seed": 0} == {**settings, "seed": 0} else None
+
+
 def _open_partial(partial, settings, overwrite):
     """Return True if ``partial`` is a resumable file with these settings."""
     if not os.path.exists(partial):
@@ -142,7 +153,8 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
         backend set with :func:`joblib.parallel_config` (``"dask"`` for a
         ``dask.distributed`` cluster). The file's content does not depend on it.
     random_state : int, RandomState instance or None, default=None
-        Seed of the parameter draws. ``None`` draws a seed, recorded in the file.
+        Seed of the parameter draws. ``None`` draws a seed, recorded in the file; an
+        interrupted run of the same call is then resumed with the seed it recorded.
     overwrite : bool, default=False
         Replace an existing ``path`` (only once the new file is complete) and
         discard an interrupted ``.partial``. Without it, an existing ``path`` is an
@@ -182,14 +194,20 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
     simulator.fit()  # validates every setting before anything touches the disk
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    if random_state is None or not isinstance(random_state, (int, np.integer)):
-        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    partial = _partial_path(path)
+    if random_state is None and not overwrite:
+        # no seed given: an interrupted run of the same call is resumed with its seed
+        seed = _recorded_seed(partial, _settings_of(simulator, n_galaxies, chunk_size, 0))
     else:
-        seed = int(random_state)
+        seed = None
+    if seed is None:
+        if random_state is None or not isinstance(random_state, (int, np.integer)):
+            seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+        else:
+            seed = int(random_state)
     settings = _settings_of(simulator, n_galaxies, chunk_size, seed)
     columns = PARAMETER_NAMES + ((ANGLE_NAMES[0],) if simulator.per_galaxy_inclination else ())
     bounds = _chunk_bounds(int(n_galaxies), int(chunk_size))
-    partial = _partial_path(path)
     if not _open_partial(partial, settings, overwrite):
         _create(partial, simulator, settings, columns, np.random.RandomState(seed), bounds)
 

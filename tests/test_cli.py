@@ -38,3 +38,30 @@ def test_console_script_runs():
     done = subprocess.run([sys.executable, "-m", "skgal.cli", "--version"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "skgal" in done.stdout
+
+
+def test_rerunning_an_interrupted_command_resumes_it(tmp_path, monkeypatch, capsys):
+    import skgal.datasets as datasets
+
+    out = tmp_path / "g.h5"
+    args = ["simulate", "--n-galaxies", "9", "--out", str(out), "--image-size", "8",
+            "--chunk-size", "2", "--quiet"]  # no --seed: one is drawn and recorded
+    real = datasets._render_chunk
+    calls = []
+
+    def interrupted(simulator, params):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(simulator, params)
+
+    monkeypatch.setattr(datasets, "_render_chunk", interrupted)
+    assert main(args) == 130  # Ctrl-C: a message, not a traceback
+    assert "run the same command again" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert not out.exists()
+    assert main(args) == 0  # the same command finishes the same file
+    data = load_galaxy_dataset(out)
+    again = tmp_path / "again.h5"
+    assert main(args[:4] + [str(again)] + args[5:] + ["--seed", str(data.settings["seed"])]) == 0
+    np.testing.assert_array_equal(load_galaxy_dataset(again).images, data.images)
