@@ -490,6 +490,21 @@ def _column_panel(lo, hi, args, n_rows, cw, p):
 
 
 @njit(cache=True, nogil=True)
+def _columns_resolve(geom, n_rows, top, d):
+    """Whether the column engine can integrate this image: inclined, and every row's
+    kernel resolvable by initial panels no wider than 4 sigma within its budget. At
+    tiny inclinations the kernels are too narrow and the per-pixel engine is used."""
+    ie, re, n, b, h, cos_i, sin_i, peak = geom
+    if not (cos_i > 0.0 and sin_i > 0.0):
+        return False
+    sigma = h * sin_i / cos_i
+    rmax = re * (TAIL_EFOLDS / b + 1.0) ** n
+    lo = max(-rmax, (top - (n_rows - 1) * d) / cos_i - 9.0 * sigma)
+    hi = min(rmax, top / cos_i + 9.0 * sigma)
+    return hi - lo <= 4.0 * sigma * (MAX_COLUMN_PANELS // 4)
+
+
+@njit(cache=True, nogil=True)
 def _column(x, geom, n_rows, top, d, cw, out):
     """out[k] = I(x' = x, y' = top - k d) for k < n_rows (inclined, 0 < i < 90)."""
     ie, re, n, b, h, cos_i, sin_i, peak = geom
@@ -512,7 +527,7 @@ def _column(x, geom, n_rows, top, d, cw, out):
     args = (x * x, a, centre0, step, sigma, 1.0 / (re * re), 0.5 / n, b)
     # initial panels: no wider than 4 sigma in Y (no kernel can hide between nodes),
     # split at the cusp Y = 0
-    n_split = min(int((hi - lo) / (4.0 * sigma)) + 1, MAX_COLUMN_PANELS // 2)
+    n_split = min(int((hi - lo) / (4.0 * sigma)) + 1, MAX_COLUMN_PANELS // 4)
     m = 0
     prev = math.asinh(lo / a)
     for i in range(1, n_split + 1):
@@ -638,9 +653,9 @@ def _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws, cw):
     """Surface brightness at the centres of a (size + 2 pad)^2 grid of pixels."""
     m = size + 2 * pad
     half = 0.5 * (size - 1)
-    if aligned and geom[5] > 0.0 and geom[6] > 0.0:  # inclined: whole columns at once
-        n_half = (m + 1) // 2
-        top = (pad + half) * d  # |coordinate| of index 0; index k is at top - k d
+    n_half = (m + 1) // 2
+    top = (pad + half) * d  # |coordinate| of index 0; index k is at top - k d
+    if aligned and _columns_resolve(geom, n_half, top, d):  # whole columns at once
         column = np.empty(n_half)
         for j in range(n_half):
             _column(top - j * d, geom, n_half, top, d, cw, column)
@@ -739,11 +754,11 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
     own = 0.5 * d * (abs(cos_pa) + abs(sin_pa))
     stencil = own + 2.0 * d * max(abs(cos_pa), abs(sin_pa))
     done = np.zeros((size, size), dtype=np.bool_)
-    if aligned and geom[5] > 0.0 and sin_i > 0.0:
+    n_half = (size + 1) // 2
+    top = half * d
+    if aligned and _columns_resolve(geom, n_half, top, d):
         # inclined, aligned: the columns next to the minor axis, a whole column at
         # a time, 4x4 Gauss-Legendre checked row by row against 3x3
-        n_half = (size + 1) // 2
-        top = half * d
         column = np.empty(n_half)
         fine = np.empty(n_half)
         coarse = np.empty(n_half)

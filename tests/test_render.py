@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import gamma
 
@@ -44,6 +44,12 @@ CASES = [
 ]
 
 
+# Found by hypothesis: at tiny inclinations the kernel (width h tan i) is far narrower
+# than a pixel; near 90 degrees it is far wider than the image.
+CASES += [(1.0, 5.0, 1.0, 0.5, 0.001953125, 0.0), (1.0, 5.0, 1.0, 0.5, 0.004, 180.0),
+          (0.5, 9.0, 1.5, 0.3, 1e-6, 90.0), (0.5, 9.0, 1.5, 0.3, 89.999, 0.0)]
+
+
 @pytest.mark.parametrize("galaxy", CASES)
 def test_center_sampling_matches_quadrature(galaxy):
     size, scale = 16, 4.0
@@ -67,6 +73,7 @@ PIXEL_CASES = [
     (0.4, 9.0, 1.5, 0.5, 45.0, 31.0),
     (0.9, 5.0, 1.2, 0.8, 90.0, 200.0),
     (0.6, 7.0, 1.0, 0.3, 87.0, 0.0),  # falls ~1000x per pixel across the disc
+    (1.0, 5.0, 1.0, 0.5, 0.002, 0.0),  # a kernel far narrower than a pixel
 ]
 
 
@@ -130,7 +137,6 @@ def test_position_angle_rotates_the_image():
     assert base[7, 0] > base[0, 7]
 
 
-@settings(max_examples=25, deadline=None)
 @given(ie=st.floats(0.1, 1.0), re=st.floats(5.0, 30.0), n=st.floats(0.5, 2.0),
        q=st.floats(0.2, 1.0), inclination=st.floats(0.0, 90.0),
        position_angle=st.floats(-360.0, 360.0), sampling=st.sampled_from(["center", "pixel"]))
@@ -138,7 +144,10 @@ def test_images_are_finite_positive_and_symmetric(ie, re, n, q, inclination, pos
                                                   sampling):
     args = dict(size=8, scale=4.0, sampling=sampling)
     image, _ = render(ie, re, n, q, inclination, position_angle, **args)
-    assert np.all(np.isfinite(image)) and np.all(image > 0)
+    # never negative (far pixels of compact galaxies may underflow float32 to 0), and
+    # positive at the centre, where the light is
+    assert np.all(np.isfinite(image)) and np.all(image >= 0)
+    assert np.all(image[3:5, 3:5] > 0)
     # turning the galaxy by 180 degrees changes nothing; PA -> -PA mirrors it in y.
     # These are computed independently, so they agree to the engine's tolerances
     # (1e-4 on a pixel's finite-difference terms), well inside the 1e-3 promise.
