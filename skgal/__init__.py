@@ -6,12 +6,24 @@ The public names are re-exported here; the modules behind them are private.
 __version__ = "0.1.0"
 
 from ._profile import scale_height, sersic_b, sersic_emissivity
+from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
 
 __all__ = [
+    "ProbabilisticQRegressor",
+    "ProjectionSelector",
     "SersicGalaxySimulator",
     "scale_height",
     "sersic_b",
     "sersic_emissivity",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    # The regressor imports TensorFlow (seconds); load it only when it is asked for.
+    if name == "ProbabilisticQRegressor":
+        from ._regressor import ProbabilisticQRegressor
+
+        return ProbabilisticQRegressor
+    raise AttributeError(f"module 'skgal' has no attribute {name!r}")

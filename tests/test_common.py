@@ -3,7 +3,12 @@ expected failure."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgal import SersicGalaxySimulator
+import pytest
+
+from skgal import ProjectionSelector, SersicGalaxySimulator
+
+pytest.importorskip("tensorflow")
+from skgal import ProbabilisticQRegressor  # noqa: E402
 
 # The simulator's input is a table of physical parameters: 4 to 6 named columns
 # (I_e, R_e, n, q[, inclination[, position_angle]]) with I_e, R_e, n > 0 and
@@ -40,13 +45,48 @@ SIMULATOR_XFAIL = dict.fromkeys([
 ], _NOT_GALAXIES)
 
 
+# The selector's input is image stacks (n, H, W, C) with one channel per inclination;
+# these checks feed 2-D tables, which it rejects by design.
+_NOT_IMAGES = "feeds a 2-D table; the selector takes image stacks (n, H, W, C) by design"
+SELECTOR_XFAIL = dict.fromkeys([
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+    "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
+    "check_transformer_general", "check_transformer_preserve_dtypes",
+    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
+    "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
+    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
+    "check_fit2d_predict1d",
+], _NOT_IMAGES)
+
+# The regressor: two checks, both inherent (the issue allows at most four).
+REGRESSOR_XFAIL = {
+    "check_estimator_tags_renamed": (
+        "scikeras 0.13's BaseWrapper defines the pre-1.6 _more_tags (scikeras #332); this "
+        "check walks the MRO, so no subclass can pass it. Ours defines __sklearn_tags__."),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "minibatch SGD: weighting a sample is not the same training trajectory as repeating "
+        "it, so the fitted networks differ"),
+}
+
+
 def _expected_failed_checks(estimator):
     if isinstance(estimator, SersicGalaxySimulator):
         return SIMULATOR_XFAIL
+    if isinstance(estimator, ProjectionSelector):
+        return SELECTOR_XFAIL
+    if isinstance(estimator, ProbabilisticQRegressor):
+        return REGRESSOR_XFAIL
     return {}
 
 
-@parametrize_with_checks([SersicGalaxySimulator(image_size=8, pixel_scale=8.0)],
+@parametrize_with_checks([SersicGalaxySimulator(image_size=8, pixel_scale=8.0),
+                          ProjectionSelector(),
+                          ProbabilisticQRegressor(epochs=2, batch_size=16, dense_units=8,
+                                                  random_state=0)],
                          expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -1,0 +1,349 @@
+"""ProbabilisticQRegressor: the thesis's CNN as a scikit-learn regressor, through scikeras.
+
+Every scikeras-specific line of skgal is in this module, so that moving to another
+wrapper is a one-file change. The network itself is in ``_network`` (pure Keras).
+
+scikeras 0.13 predates scikit-learn 1.6's tags: on scikit-learn >= 1.6 its
+``KerasRegressor`` is not recognised as a regressor (scikeras issues #332, #337), and
+its bases put ``RegressorMixin`` last, so no subclass can put it first. This class
+derives from scikeras's ``BaseWrapper`` with ``RegressorMixin`` on the left, defines
+``__sklearn_tags__``, and takes its parameters from its constructor (scikeras would
+take every attribute of the object).
+"""
+
+import numbers
+
+import keras
+import numpy as np
+from scikeras.utils.transformers import RegressorTargetEncoder
+from scikeras.wrappers import BaseWrapper
+from scipy.stats import norm
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from ._network import build_network
+
+PREDICT_BATCH = 256  # samples per forward pass in predict
+
+
+class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
+    """The thesis's probabilistic CNN: predicts a mean and a standard deviation of ``q``.
+
+    Conv2D 16, 32 and 48 filters (2x2, valid, ReLU), each followed by 2x2 max-pooling,
+    then Flatten, Dense 128 ReLU, Dropout 0.3 and a Gaussian output (mean and a
+    softplus-positive standard deviation), trained with Adam on the Gaussian negative
+    log-likelihood. About 310,000 parameters for one 64x64 channel (the thesis's
+    "300,000").
+
+    The input scaling is learned in ``fit``: one mean and one variance per channel
+    over every training pixel, held in the model's Normalization layer. Images are
+    never normalised one by one: their overall brightness carries information on ``q``.
+
+    Parameters
+    ----------
+    filters : tuple of int, default=(16, 32, 48)
+        Filters of the convolution stages. Stages that the image has become too small
+        for are left out (see :func:`skgal._network.build_network`).
+    kernel_size : int, default=2
+        Side of the convolution kernels.
+    dense_units : int, default=128
+        Units of the dense layer.
+    dropout : float, default=0.3
+        Dropout rate after the dense layer.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    batch_size : int, default=32
+        Minibatch size.
+    epochs : int, default=100
+        Training epochs (the thesis's 100).
+    validation_split : float, default=0.2
+        Fraction of the training data held out (at random, seeded by
+        ``random_state``) for validation losses, early stopping and recalibration.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for ``patience`` epochs, and
+        restore the best weights.
+    patience : int, default=10
+        Epochs without improvement before early stopping.
+    recalibrate : bool, default=False
+        After training, rescale the predicted standard deviations by the single
+        factor that minimises the NLL on the validation split (``std_scale_``). Off
+        by default, to stay with the thesis.
+    image_shape : tuple of int, default=None
+        ``(H, W, C)`` (or ``(H, W)``) of the images when ``X`` comes flattened to
+        2-D. Without it a 2-D ``X`` is tabular data, handled by the dense layers alone.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, the weights, dropout and shuffling: the same value gives the
+        same predictions.
+    verbose : int, default=0
+        Keras's verbosity.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of list
+        Per-epoch ``loss`` and, with a validation split, ``val_loss``.
+    std_scale_ : float
+        Factor applied to the predicted standard deviations (1 unless recalibrated).
+    n_features_in_ : int
+        Size of the second axis of ``X`` in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import ProbabilisticQRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 8, 8, 1)).astype("float32")
+    >>> y = rng.uniform(0.2, 1.0, size=40)
+    >>> reg = ProbabilisticQRegressor(epochs=1, random_state=0).fit(X, y)
+    >>> mean, std = reg.predict(X[:3], return_std=True)
+    >>> mean.shape, bool(np.all(std > 0))
+    ((3,), True)
+    """
+
+    # scikeras settings that are fixed here, not hyperparameters: class attributes,
+    # so that scikeras finds them but get_params does not list them
+    model = None
+    build_fn = None
+    warm_start = False
+    optimizer = None
+    loss = None
+    metrics = None
+    callbacks = None
+    shuffle = True
+    run_eagerly = False
+    validation_batch_size = None
+
+    _parameter_constraints = {
+        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dense_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(numbers.Integral, 0, None, closed="left")],
+        "recalibrate": ["boolean"],
+        "image_shape": [tuple, list, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "filters": [tuple, list],
+    }
+
+    def __init__(self, *, filters=(16, 32, 48), kernel_size=2, dense_units=128, dropout=0.3,
+                 learning_rate=1e-3, batch_size=32, epochs=100, validation_split=0.2,
+                 early_stopping=False, patience=10, recalibrate=False, image_shape=None,
+                 random_state=None, verbose=0):
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.recalibrate = recalibrate
+        self.image_shape = image_shape
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- parameters: the constructor's, as scikit-learn defines them ---------------
+    @classmethod
+    def _get_param_names(cls):
+        return BaseEstimator._get_param_names.__func__(cls)
+
+    def __repr__(self, N_CHAR_MAX=700):
+        return BaseEstimator.__repr__(self, N_CHAR_MAX)
+
+    def __sklearn_tags__(self):
+        tags = RegressorMixin.__sklearn_tags__(self)
+        tags.regressor_tags.poor_score = True  # a few epochs in the checks learn little
+        tags.non_deterministic = self.random_state is None
+        tags.input_tags.three_d_array = True  # images (n, H, W, C) or (n, H, W)
+        return tags
+
+    # -- input ----------------------------------------------------------------------
+    def _as_network_input(self, X, *, reset):
+        """Validated float32 network input: images (n, H, W, C), or a 2-D table.
+
+        Rejects sparse, non-numeric and non-finite input, and (after fit) input of
+        another shape than the fitted one, with scikit-learn's messages.
+        """
+        X = check_array(X, allow_nd=True, dtype=np.float32, accept_sparse=False,
+                        ensure_all_finite=True, input_name="X")
+        if self.image_shape is not None:
+            shape = tuple(int(s) for s in self.image_shape)
+            if len(shape) == 2:
+                shape += (1,)
+            if X.ndim == 2:
+                if X.shape[1] != int(np.prod(shape)):
+                    raise ValueError(
+                        f"X has {X.shape[1]} features, but image_shape={self.image_shape} "
+                        f"needs {int(np.prod(shape))}")
+                X = np.reshape(X, (X.shape[0],) + shape)
+        if X.ndim == 3:
+            X = X[..., np.newaxis]
+        if X.ndim not in (2, 4):
+            raise ValueError(f"X must be images (n, H, W[, C]) or a 2-D table; got {X.ndim} "
+                             "dimensions")
+        if not reset:
+            fitted = self.X_shape_[1:]
+            if X.ndim == 2 and len(fitted) == 1 and X.shape[1] != fitted[0]:
+                raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} "
+                                 f"is expecting {fitted[0]} features as input.")
+            if X.shape[1:] != fitted:
+                raise ValueError(f"X has images of shape {X.shape[1:]}, but "
+                                 f"{type(self).__name__} was fitted on {fitted}")
+        return X
+
+    @property
+    def partial_fit(self):
+        # Training holds out a validation split and learns the input scaling from the
+        # whole training set; a one-batch update would do neither, so it is not offered.
+        raise AttributeError("ProbabilisticQRegressor has no partial_fit: call fit")
+
+    # -- scikeras hooks --------------------------------------------------------------
+    @property
+    def target_encoder(self):
+        return RegressorTargetEncoder()
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        return super()._validate_data(X=X, y=y, reset=reset, y_numeric=True)
+
+    def _keras_build_fn(self, meta):
+        shape = meta["X_shape_"][1:]
+        return build_network(shape, mean=self._scaling[0], variance=self._scaling[1],
+                             filters=self.filters, kernel_size=self.kernel_size,
+                             dense_units=self.dense_units, dropout=self.dropout,
+                             learning_rate=self.learning_rate)
+
+    def _initialize_callbacks(self):
+        super()._initialize_callbacks()
+        if self.early_stopping:
+            monitor = "val_loss" if self._has_validation else "loss"
+            self._fit_callbacks = [keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=self.patience, restore_best_weights=True)]
+
+    # -- scikit-learn API ------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on images ``X`` and targets ``y`` (the flattening ``q``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W, C), (n_samples, H, W) or (n_samples, n_features)
+            Images, channels last; 2-D ``X`` is reshaped by ``image_shape``, or else
+            taken as tabular data.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the loss.
+
+        Returns
+        -------
+        self : ProbabilisticQRegressor
+        """
+        self._validate_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None")
+        X = self._as_network_input(X, reset=True)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float32, input_name="y"),
+                         warn=True)
+        X, y = self._validate_data(X, y, reset=True)  # matching lengths; sets X_shape_
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype="float32").reshape(-1)
+            if sample_weight.shape[0] != X.shape[0]:
+                raise ValueError(f"sample_weight has {sample_weight.shape[0]} entries for "
+                                 f"{X.shape[0]} samples")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(2**31 - 1)) if self.random_state is not None else None
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        order = (np.random.RandomState(seed) if seed is not None else rng).permutation(len(y))
+        n_val = int(round(self.validation_split * len(y)))
+        n_val = n_val if 1 <= n_val < len(y) else 0
+        val, train = order[:n_val], order[n_val:]
+        self._has_validation = n_val > 0
+        # input scaling: per channel (images) or per feature (tables), training data only
+        axes = tuple(range(X.ndim - 1))
+        self._scaling = (X[train].mean(axis=axes), np.maximum(X[train].var(axis=axes), 1e-12))
+        kwargs = {}
+        if n_val:
+            kwargs["validation_data"] = (X[val], y[val])
+        weights = None if sample_weight is None else sample_weight[train]
+        self.random_state_ = seed
+        saved_state = self.random_state
+        self.random_state = seed  # scikeras seeds Keras with it during build and fit
+        try:
+            super().fit(X[train], y[train], sample_weight=weights, **kwargs)
+        finally:
+            self.random_state = saved_state
+            del self._scaling
+        self.history_ = {key: list(values) for key, values in self.history_.items()}
+        self.std_scale_ = 1.0
+        if self.recalibrate and n_val:
+            mean, std = self._predict_mean_std(X[val])
+            # the NLL of y ~ N(mean, (s std)^2) is minimal at s^2 = mean(((y - mean)/std)^2)
+            self.std_scale_ = float(np.sqrt(np.mean(((y[val] - mean) / std) ** 2)))
+        return self
+
+    def _predict_mean_std(self, X):
+        # Fixed-size, zero-padded batches: the kernels then sum in the same order
+        # whatever else is predicted with a sample, so predictions of a subset equal the
+        # subset of the predictions, bit for bit.
+        n = X.shape[0]
+        out = np.empty((n, 2))
+        for start in range(0, n, PREDICT_BATCH):
+            batch = X[start:start + PREDICT_BATCH]
+            m = batch.shape[0]
+            if m < PREDICT_BATCH:
+                batch = np.concatenate(
+                    [batch, np.zeros((PREDICT_BATCH - m,) + batch.shape[1:], batch.dtype)])
+            out[start:start + m] = np.asarray(self.model_.predict_on_batch(batch))[:m]
+        return out[:, 0], out[:, 1]
+
+    def predict(self, X, return_std=False):
+        """Predicted mean of ``q``, and its standard deviation with ``return_std=True``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images as in :meth:`fit`, of the fitted shape.
+        return_std : bool, default=False
+            Also return the predicted standard deviations (times ``std_scale_``).
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,)
+        std : ndarray of shape (n_samples,), if ``return_std``
+        """
+        check_is_fitted(self, "model_")
+        mean, std = self._predict_mean_std(self._as_network_input(X, reset=False))
+        if return_std:
+            return mean, std * self.std_scale_
+        return mean
+
+    def predict_interval(self, X, coverage=0.68):
+        """Central predictive interval of ``q`` holding ``coverage`` of the probability.
+
+        Parameters
+        ----------
+        X : array-like
+            Images as in :meth:`fit`.
+        coverage : float, default=0.68
+            Probability inside the interval, in (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_samples,)
+        """
+        if not (isinstance(coverage, numbers.Real) and 0 < coverage < 1):
+            raise ValueError(f"coverage must be a probability in (0, 1); got {coverage!r}")
+        mean, std = self.predict(X, return_std=True)
+        half = norm.ppf(0.5 + coverage / 2.0) * std
+        return mean - half, mean + half
