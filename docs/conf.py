@@ -14,7 +14,6 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
 ]
 numpydoc_show_class_members = False
-autodoc_default_options = {"members": True, "inherited-members": False}
 plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
