@@ -262,8 +262,6 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
                                  f"{X.shape[0]} samples")
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1)) if self.random_state is not None else None
-        if seed is not None:
-            keras.utils.set_random_seed(seed)
         order = (np.random.RandomState(seed) if seed is not None else rng).permutation(len(y))
         n_val = int(round(self.validation_split * len(y)))
         n_val = n_val if 1 <= n_val < len(y) else 0
