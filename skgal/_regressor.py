@@ -73,6 +73,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
     image_shape : tuple of int, default=None
         ``(H, W, C)`` (or ``(H, W)``) of the images when ``X`` comes flattened to
         2-D. Without it a 2-D ``X`` is tabular data, handled by the dense layers alone.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for training (a progress bar, say).
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the weights, dropout and shuffling: the same value gives the
         same predictions.
@@ -111,7 +113,6 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
     optimizer = None
     loss = None
     metrics = None
-    callbacks = None
     shuffle = True
     run_eagerly = False
     validation_batch_size = None
@@ -128,6 +129,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         "patience": [Interval(numbers.Integral, 0, None, closed="left")],
         "recalibrate": ["boolean"],
         "image_shape": [tuple, list, None],
+        "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "filters": [tuple, list],
@@ -136,7 +138,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
     def __init__(self, *, filters=(16, 32, 48), kernel_size=2, dense_units=128, dropout=0.3,
                  learning_rate=1e-3, batch_size=32, epochs=100, validation_split=0.2,
                  early_stopping=False, patience=10, recalibrate=False, image_shape=None,
-                 random_state=None, verbose=0):
+                 callbacks=None, random_state=None, verbose=0):
         self.filters = filters
         self.kernel_size = kernel_size
         self.dense_units = dense_units
@@ -149,6 +151,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         self.patience = patience
         self.recalibrate = recalibrate
         self.image_shape = image_shape
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 
@@ -226,7 +229,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         super()._initialize_callbacks()
         if self.early_stopping:
             monitor = "val_loss" if self._has_validation else "loss"
-            self._fit_callbacks = [keras.callbacks.EarlyStopping(
+            self._fit_callbacks = list(self._fit_callbacks) + [keras.callbacks.EarlyStopping(
                 monitor=monitor, patience=self.patience, restore_best_weights=True)]
 
     # -- scikit-learn API ------------------------------------------------------------

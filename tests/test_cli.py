@@ -65,3 +65,19 @@ def test_rerunning_an_interrupted_command_resumes_it(tmp_path, monkeypatch, caps
     again = tmp_path / "again.h5"
     assert main(args[:4] + [str(again)] + args[5:] + ["--seed", str(data.settings["seed"])]) == 0
     np.testing.assert_array_equal(load_galaxy_dataset(again).images, data.images)
+
+
+def test_reproduce_command(tmp_path, monkeypatch, capsys):
+    pytest = __import__("pytest")
+    pytest.importorskip("tensorflow")
+    from skgal import experiments
+
+    # the quick preset's protocol on a tiny dataset, so that the test takes seconds
+    monkeypatch.setitem(experiments.PRESETS, "quick", experiments.Preset(n_galaxies=60,
+                                                                         epochs=1))
+    out = tmp_path / "run"
+    assert main(["reproduce", "--preset", "quick", "--out", str(out), "--seed", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "fixed-90" in printed and "classical (fixed-30)" in printed and "-2.375" in printed
+    assert (out / "table1.md").exists() and (out / "results.json").exists()
+    assert len(list((out / "figures").glob("*.png"))) == 8

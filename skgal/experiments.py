@@ -1,0 +1,430 @@
+"""The thesis's experiments (its Table 1), as library functions.
+
+``skgal reproduce`` is a thin layer over :func:`reproduce`; each piece is public, so one
+configuration can be run from Python::
+
+    from skgal.experiments import load_or_simulate, split, train_method
+    data = load_or_simulate("runs/quick", n_galaxies=2000, seed=0)
+    train, test = split(len(data.target), seed=0)
+    result = train_method(data, "fixed-60", train, test, epochs=20, seed=0)
+
+The protocol (thesis sections 3-4): galaxies seen at 0, 30, 60 and 90 degrees; 20% held
+out for testing and 20% of the rest for validation; the thesis's network and
+hyperparameters; six methods (all four projections, each fixed projection, and one
+random projection per galaxy). Each network is trained once with ``recalibrate=True``.
+Its predictions "as the thesis trained it" are the same network's standard deviations
+divided by ``std_scale_``, so the two rows differ by the recalibration alone.
+"""
+
+import os
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
+from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
+from .metrics import regression_report, scores_by_inclination
+
+METHODS = ("all", "fixed-0", "fixed-30", "fixed-60", "fixed-90", "random")
+#: The thesis's test NLLs (Table 1).
+PAPER_NLL = {"all": -2.375, "fixed-0": 0.680, "fixed-30": -1.458, "fixed-60": -2.042,
+             "fixed-90": -2.040, "random": -1.657}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Size of a reproduction run."""
+
+    n_galaxies: int
+    epochs: int
+    batch_size: int = 32
+    test_fraction: float = 0.2
+
+
+PRESETS = {
+    # the same protocol, scaled to finish in a few minutes on a 2-core CPU
+    "quick": Preset(n_galaxies=2000, epochs=20),
+    # the thesis's: 10,000 galaxies x 4 inclinations, 100 epochs
+    "paper": Preset(n_galaxies=10000, epochs=100),
+}
+
+DATASET_NAME = "galaxies.h5"
+
+
+def load_or_simulate(out_dir, *, n_galaxies, seed, n_jobs=None, progress=False):
+    """The thesis's dataset in ``out_dir``: reused if it is there, else simulated.
+
+    A dataset already in ``out_dir`` is reused only if it was made with the same number
+    of galaxies, seed and simulator settings; otherwise a :class:`DatasetError` says so.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, DATASET_NAME)
+    simulator = SersicGalaxySimulator()
+    if os.path.exists(path):
+        data = load_galaxy_dataset(path)
+        wanted = simulator.get_params(deep=False)
+        stored = data.settings["parameters"]
+        same = (data.settings["n_galaxies"] == n_galaxies and data.settings["seed"] == seed
+                and all(np.allclose(stored[k], wanted[k]) if not isinstance(wanted[k], str)
+                        else stored[k] == wanted[k] for k in stored))
+        if not same:
+            raise DatasetError(
+                f"{path} was made with other settings ({data.settings['n_galaxies']} galaxies, "
+                f"seed {data.settings['seed']}); use another --out directory or delete it")
+        return data
+    make_galaxy_dataset(path, n_galaxies, simulator=simulator, n_jobs=n_jobs,
+                        random_state=seed, progress=progress)
+    return load_galaxy_dataset(path)
+
+
+def split(n_galaxies, *, seed, test_fraction=0.2):
+    """Seeded train/test indices: ``test_fraction`` of the galaxies held out."""
+    order = np.random.RandomState(seed).permutation(n_galaxies)
+    n_test = int(round(test_fraction * n_galaxies))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def _selector(method, seed, inclinations):
+    from ._projection import ProjectionSelector
+
+    if method == "all":
+        return ProjectionSelector("all", inclinations=inclinations)
+    if method == "random":
+        return ProjectionSelector("random", inclinations=inclinations, random_state=seed)
+    if method.startswith("fixed-"):
+        return ProjectionSelector("fixed", inclination=float(method[6:]),
+                                  inclinations=inclinations)
+    raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+
+
+def train_method(data, method, train, test, *, epochs, seed, batch_size=32, callbacks=None,
+                 verbose=0):
+    """Train the thesis's network on one method's input; predict the test galaxies.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``std`` (as trained), ``std_recalibrated``, ``inclination`` (of each
+        test galaxy's channel; NaN for "all"), ``history``, ``std_scale`` and
+        ``seconds``.
+    """
+    from ._regressor import ProbabilisticQRegressor
+
+    start = time.perf_counter()
+    selector = _selector(method, seed, tuple(data.inclinations))
+    images, inclination = selector.fit(data.images[:1]).select(data.images)
+    reg = ProbabilisticQRegressor(epochs=epochs, batch_size=batch_size, recalibrate=True,
+                                  random_state=seed, callbacks=callbacks, verbose=verbose)
+    reg.fit(images[train], data.target[train])
+    mean, std = reg.predict(images[test], return_std=True)
+    return {
+        "method": method,
+        "mean": mean,
+        "std": std / reg.std_scale_,
+        "std_recalibrated": std,
+        "inclination": inclination[test, 0] if method != "all" else np.full(len(test), np.nan),
+        "history": reg.history_,
+        "std_scale": reg.std_scale_,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def prior_baseline(q_train, n_test):
+    """The prior: every galaxy gets the training mean and standard deviation of q."""
+    q_train = np.asarray(q_train, dtype=float)
+    return np.full(n_test, q_train.mean()), np.full(n_test, q_train.std())
+
+
+def apparent_axis_ratio(images, *, zero_point=25.0, magnitude_limit=35.0):
+    """Axis ratio b/a of each image's second moments of light (Hubble 1926's input).
+
+    ``images`` (n, H, W) in magnitudes; pixels at the limiting magnitude count as empty.
+    """
+    images = np.asarray(images, dtype=float)
+    flux = np.where(images < magnitude_limit - 1e-6, 10 ** (-0.4 * (images - zero_point)), 0.0)
+    n, h, w = flux.shape
+    y, x = np.mgrid[0:h, 0:w]
+    total = flux.sum(axis=(1, 2))
+    cx = (flux * x).sum(axis=(1, 2)) / total
+    cy = (flux * y).sum(axis=(1, 2)) / total
+    dx = x[None] - cx[:, None, None]
+    dy = y[None] - cy[:, None, None]
+    mxx = (flux * dx * dx).sum(axis=(1, 2)) / total
+    myy = (flux * dy * dy).sum(axis=(1, 2)) / total
+    mxy = (flux * dx * dy).sum(axis=(1, 2)) / total
+    half_trace = 0.5 * (mxx + myy)
+    root = np.sqrt((0.5 * (mxx - myy)) ** 2 + mxy ** 2)
+    return np.sqrt(np.clip((half_trace - root) / (half_trace + root), 0.0, 1.0))
+
+
+def classical_estimate(axis_ratio, inclination, *, q_range=(0.2, 1.0)):
+    """Hubble (1926): q^2 = ((b/a)^2 - cos^2 i) / sin^2 i, clipped to the prior range.
+
+    Undefined face-on (sin i = 0): NaN there.
+    """
+    i = np.radians(np.asarray(inclination, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q2 = (np.asarray(axis_ratio) ** 2 - np.cos(i) ** 2) / np.sin(i) ** 2
+    q = np.sqrt(np.clip(q2, q_range[0] ** 2, q_range[1] ** 2))
+    return np.where(np.sin(i) > 1e-6, q, np.nan)
+
+
+def classical_baseline(data, method, train, test, *, seed):
+    """The classical inversion on one method's input, with a spread from the training set.
+
+    Uses each test galaxy's own channel (for "all", the edge-on one, the most telling).
+    Where it has nothing to say (face-on), it falls back to the prior.
+    """
+    selector = _selector("fixed-90" if method == "all" else method, seed,
+                         tuple(data.inclinations))
+    images, inclination = selector.fit(data.images[:1]).select(data.images)
+    estimate = classical_estimate(apparent_axis_ratio(images[..., 0]), inclination[:, 0])
+    q = data.target
+    prior_mean, prior_std = prior_baseline(q[train], len(q))
+    known = np.isfinite(estimate)
+    spread = np.std(estimate[train][known[train]] - q[train][known[train]]) \
+        if known[train].any() else prior_std[0]
+    mean = np.where(known, estimate, prior_mean)
+    std = np.where(known, max(spread, 1e-3), prior_std)
+    return mean[test], std[test], inclination[test, 0]
+
+
+def table_rows(results, baselines, q_test):
+    """Rows of table 1: every method as trained and recalibrated, the random method
+    per inclination, and the baselines."""
+    rows = []
+    for method, res in results.items():
+        for calibration, std in (("as trained", res["std"]),
+                                 ("recalibrated", res["std_recalibrated"])):
+            rows.append({"method": method, "calibration": calibration,
+                         "paper_nll": PAPER_NLL[method],
+                         **regression_report(q_test, res["mean"], std)})
+            if method == "random":
+                by_i = scores_by_inclination(q_test, res["mean"], std, res["inclination"])
+                for incl, report in by_i.items():
+                    rows.append({"method": f"random @ i={incl:g}", "calibration": calibration,
+                                 "paper_nll": None, **report})
+    for name, (mean, std) in baselines.items():
+        rows.append({"method": name, "calibration": "baseline", "paper_nll": None,
+                     **regression_report(q_test, mean, std)})
+    return rows
+
+
+COLUMNS = ("method", "calibration", "nll", "paper_nll", "rmse", "bias", "crps", "coverage_68",
+           "coverage_95", "n")
+
+
+def write_table(rows, out_dir):
+    """Write table1.csv and table1.md."""
+    def fmt(value):
+        if value is None:
+            return ""
+        if isinstance(value, (float, np.floating)):
+            return f"{value:.3f}"
+        return str(value)
+
+    with open(os.path.join(out_dir, "table1.csv"), "w") as f:
+        f.write(",".join(COLUMNS) + "\n")
+        for row in rows:
+            f.write(",".join(fmt(row[c]) for c in COLUMNS) + "\n")
+    with open(os.path.join(out_dir, "table1.md"), "w") as f:
+        f.write("| " + " | ".join(COLUMNS) + " |\n")
+        f.write("|" + "---|" * len(COLUMNS) + "\n")
+        for row in rows:
+            f.write("| " + " | ".join(fmt(row[c]) for c in COLUMNS) + " |\n")
+
+
+def versions():
+    """Versions of skgal and of the libraries behind a result."""
+    import importlib.metadata as md
+
+    names = ("skgal", "numpy", "scipy", "numba", "scikit-learn", "scikeras", "tensorflow",
+             "keras", "tensorflow-probability", "h5py")
+    found = {}
+    for name in names:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def settings_of(preset, seed):
+    return {"preset": asdict(preset), "seed": seed, "methods": list(METHODS),
+            "inclinations": list(PAPER_INCLINATIONS),
+            "simulator": {k: (list(v) if isinstance(v, tuple) else v)
+                          for k, v in SersicGalaxySimulator().get_params().items()}}
+
+
+def _epoch_bar(label, epochs):
+    """A Keras callback showing a tqdm bar over the epochs of one training."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=epochs, desc=f"train {label:9s}", unit="epoch", leave=True)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()
+                                  if k in ("loss", "val_loss")})
+            self.bar.update(1)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return EpochBar()
+
+
+def write_figures(data, results, test, out_dir, *, seed):
+    """The thesis's Figs. 8-14 and a calibration plot, as PNG files in ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import (plot_calibration, plot_galaxy, plot_galaxy_grid,
+                           plot_inclinations, plot_loss_curves, plot_predictions)
+
+    os.makedirs(out_dir, exist_ok=True)
+    incl = list(data.inclinations)
+    q = data.target
+    written = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        path = os.path.join(out_dir, name)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    g = int(test[np.argmin(np.abs(q[test] - 0.55))])  # a galaxy like the thesis's q = 0.55
+    fig, ax = plt.subplots(figsize=(4.4, 4.2))
+    _, im = plot_galaxy(data.images[g, :, :, incl.index(60.0)], ax=ax,
+                        title=f"galaxy {g}: q = {q[g]:.2f}, i = 60°")
+    fig.colorbar(im, ax=ax, label="mag / unit area")
+    save(fig, "fig08_isophotes.png")
+
+    axes = plot_inclinations(data.images[g], incl,
+                             title=f"galaxy {g} (q = {q[g]:.2f}) at the four inclinations")
+    save(axes[0].figure, "fig09_inclinations.png")
+
+    rng = np.random.RandomState(seed)
+    picks = rng.choice(len(q), 8, replace=False)
+    channels = rng.randint(len(incl), size=8)
+    fig = plot_galaxy_grid(data.images[picks, :, :, channels],
+                           [f"q = {q[p]:.2f}, i = {incl[c]:g}°" for p, c in zip(picks, channels)])
+    save(fig, "fig10_random_galaxies.png")
+
+    q_test = q[test]
+    if "all" in results:
+        fig, ax = plt.subplots(figsize=(4.6, 4.2))
+        plot_predictions(q_test, results["all"]["mean"], results["all"]["std"], ax=ax,
+                         title="all four projections")
+        save(fig, "fig11_predictions_all.png")
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    plot_loss_curves({m: r["history"] for m, r in results.items()}, ax=ax)
+    save(fig, "fig12_loss_curves.png")
+
+    fixed = [m for m in results if m.startswith("fixed-")]
+    if fixed:
+        fig, axes = plt.subplots(1, len(fixed), figsize=(3.6 * len(fixed), 3.6), squeeze=False)
+        for ax, m in zip(axes[0], fixed):
+            plot_predictions(q_test, results[m]["mean"], results[m]["std"], ax=ax,
+                             title=f"i = {m[6:]}°")
+        save(fig, "fig13_predictions_fixed.png")
+
+    if "random" in results:
+        fig, ax = plt.subplots(figsize=(5.2, 4.2))
+        plot_predictions(q_test, results["random"]["mean"], results["random"]["std"], ax=ax,
+                         color=results["random"]["inclination"], color_label="inclination (°)",
+                         title="one random projection per galaxy")
+        save(fig, "fig14_predictions_random.png")
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for m in [m for m in ("all", "random") if m in results]:
+        for calibration, key in (("as trained", "std"), ("recalibrated", "std_recalibrated")):
+            plot_calibration(q_test, results[m]["mean"], results[m][key], axes=axes,
+                             label=f"{m}, {calibration}")
+    axes[0].legend(fontsize=7)
+    save(fig, "calibration.png")
+    return written
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
+              methods=METHODS):
+    """Run the thesis's experiments and write table 1, figures and results.json.
+
+    Parameters
+    ----------
+    out_dir : str
+        Output directory; a dataset already there (``galaxies.h5``) is reused when its
+        settings match.
+    preset : {"quick", "paper"} or Preset, default="quick"
+        The size of the run (see :data:`PRESETS`).
+    seed : int, default=0
+        Seeds the dataset, the split, the random projections and the networks.
+    n_jobs : int, default=None
+        Workers for the simulation.
+    progress : bool, default=True
+        Progress bars for the simulation and each training.
+    methods : sequence of str, default=METHODS
+        Which of the six methods to train.
+
+    Returns
+    -------
+    dict
+        The content of results.json: ``settings``, ``versions``, ``seconds``, ``table``.
+    """
+    preset = PRESETS[preset] if isinstance(preset, str) else preset
+    start = time.perf_counter()
+    data = load_or_simulate(out_dir, n_galaxies=preset.n_galaxies, seed=seed, n_jobs=n_jobs,
+                            progress=progress)
+    seconds = {"simulate_or_load": time.perf_counter() - start}
+    train, test = split(len(data.target), seed=seed, test_fraction=preset.test_fraction)
+    results = {}
+    for method in methods:
+        callbacks = [_epoch_bar(method, preset.epochs)] if progress else None
+        results[method] = train_method(data, method, train, test, epochs=preset.epochs,
+                                       seed=seed, batch_size=preset.batch_size,
+                                       callbacks=callbacks)
+        seconds[f"train_{method}"] = results[method]["seconds"]
+    q_test = data.target[test]
+    baselines = {"prior": prior_baseline(data.target[train], len(test))}
+    for method in methods:
+        mean, std, _ = classical_baseline(data, method, train, test, seed=seed)
+        baselines[f"classical ({method})"] = (mean, std)
+    rows = table_rows(results, baselines, q_test)
+    write_table(rows, out_dir)
+    figures = write_figures(data, results, test, os.path.join(out_dir, "figures"), seed=seed)
+    seconds["total"] = time.perf_counter() - start
+    summary = {
+        "settings": settings_of(preset, seed),
+        "versions": versions(),
+        "seconds": seconds,
+        "std_scale": {m: r["std_scale"] for m, r in results.items()},
+        "table": rows,
+        "figures": [os.path.relpath(p, out_dir) for p in figures],
+    }
+    import json
+
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(_jsonable(summary), f, indent=2)
+    return summary

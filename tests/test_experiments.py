@@ -1,0 +1,88 @@
+import json
+
+import numpy as np
+import pytest
+
+from skgal import experiments
+from skgal.experiments import (PAPER_NLL, Preset, apparent_axis_ratio, classical_estimate,
+                               prior_baseline, reproduce, split)
+
+pytest.importorskip("tensorflow")
+
+
+def test_split_is_seeded_and_disjoint():
+    train, test = split(100, seed=3)
+    assert len(test) == 20 and len(train) == 80
+    assert not set(train) & set(test)
+    np.testing.assert_array_equal(split(100, seed=3)[1], test)
+    assert not np.array_equal(split(100, seed=4)[1], test)
+
+
+def test_second_moment_axis_ratio_of_an_elliptical_gaussian():
+    # a Gaussian blob with sigma_y / sigma_x = 0.5, rotated or not: b/a = 0.5
+    y, x = np.mgrid[0:64, 0:64] - 31.5
+    for angle in (0.0, 0.7):
+        c, s = np.cos(angle), np.sin(angle)
+        u, v = x * c + y * s, -x * s + y * c
+        flux = np.exp(-0.5 * ((u / 8.0) ** 2 + (v / 4.0) ** 2))
+        mags = 25 - 2.5 * np.log10(np.maximum(flux, 1e-4))
+        ratio = apparent_axis_ratio(mags[None], magnitude_limit=35.0)[0]
+        assert ratio == pytest.approx(0.5, abs=0.01)
+
+
+def test_hubble_inversion():
+    # an oblate spheroid of flattening q seen at i has (b/a)^2 = cos^2 i + q^2 sin^2 i
+    q, i = 0.4, np.array([30.0, 60.0, 90.0])
+    ratio = np.sqrt(np.cos(np.radians(i)) ** 2 + q ** 2 * np.sin(np.radians(i)) ** 2)
+    np.testing.assert_allclose(classical_estimate(ratio, i), q)
+    assert np.isnan(classical_estimate([0.9], [0.0])[0])  # face-on: nothing to say
+    assert classical_estimate([0.1], [90.0])[0] == pytest.approx(0.2)  # clipped to the prior
+
+
+def test_prior_baseline():
+    mean, std = prior_baseline([0.2, 0.4, 0.6], 5)
+    np.testing.assert_allclose(mean, 0.4)
+    np.testing.assert_allclose(std, np.std([0.2, 0.4, 0.6]))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    summary = reproduce(str(out), Preset(n_galaxies=80, epochs=2), seed=0, progress=False,
+                        methods=("fixed-60", "random"))
+    return out, summary
+
+
+def test_reproduce_writes_table_figures_and_results(tiny_run):
+    out, summary = tiny_run
+    table = (out / "table1.md").read_text()
+    for name in ("fixed-60", "random @ i=30", "prior", "classical (random)", "recalibrated"):
+        assert name in table
+    rows = (out / "table1.csv").read_text().splitlines()
+    assert rows[0].startswith("method,calibration,nll,paper_nll")
+    results = json.loads((out / "results.json").read_text())
+    assert results["settings"]["preset"]["n_galaxies"] == 80
+    assert results["versions"]["tensorflow"] and results["versions"]["skgal"]
+    for name in ("fig08_isophotes.png", "fig09_inclinations.png", "fig10_random_galaxies.png",
+                 "fig12_loss_curves.png", "fig13_predictions_fixed.png",
+                 "fig14_predictions_random.png", "calibration.png"):
+        assert (out / "figures" / name).stat().st_size > 10_000
+    raw = next(r for r in summary["table"] if r["method"] == "fixed-60"
+               and r["calibration"] == "as trained")
+    assert raw["paper_nll"] == PAPER_NLL["fixed-60"] and raw["n"] == 16
+
+
+def test_reproduce_reuses_the_dataset_and_checks_it(tiny_run, monkeypatch):
+    out, _ = tiny_run
+    calls = []
+    monkeypatch.setattr(experiments, "make_galaxy_dataset",
+                        lambda *a, **k: calls.append(1))
+    data = experiments.load_or_simulate(str(out), n_galaxies=80, seed=0)
+    assert calls == [] and data.images.shape == (80, 64, 64, 4)
+    with pytest.raises(experiments.DatasetError, match="other settings"):
+        experiments.load_or_simulate(str(out), n_galaxies=80, seed=1)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method must be one of"):
+        experiments._selector("fixed", 0, (0, 30, 60, 90))
