@@ -37,7 +37,7 @@ def gaussian_nll_loss(y_true, y_pred):
 
 
 def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_size=2,
-                  dense_units=128, dropout=0.3, learning_rate=1e-3):
+                  dense_units=128, dropout=0.3, learning_rate=1e-3, decay_steps=None):
     """Build and compile the network for inputs of ``input_shape``.
 
     Parameters
@@ -60,6 +60,9 @@ def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_s
         Dropout rate after the dense layer.
     learning_rate : float
         Adam's learning rate.
+    decay_steps : int, default=None
+        If given, the learning rate follows a cosine decay to 0 over this many steps
+        (``keras.optimizers.schedules.CosineDecay``); else it is constant, as in the thesis.
 
     Returns
     -------
@@ -86,6 +89,8 @@ def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_s
     x = keras.layers.Dense(2)(x)
     outputs = GaussianHead()(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate)),
-                  loss=gaussian_nll_loss)
+    rate = float(learning_rate)
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=int(decay_steps))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=gaussian_nll_loss)
     return model

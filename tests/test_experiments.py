@@ -63,6 +63,7 @@ def test_reproduce_writes_table_figures_and_results(tiny_run):
     results = json.loads((out / "results.json").read_text())
     assert results["settings"]["preset"]["n_galaxies"] == 80
     assert results["versions"]["tensorflow"] and results["versions"]["skgal"]
+    assert len(results["history"]["random"]["val_loss"]) == 2
     for name in ("fig08_isophotes.png", "fig09_inclinations.png", "fig10_random_galaxies.png",
                  "fig12_loss_curves.png", "fig13_predictions_fixed.png",
                  "fig14_predictions_random.png", "calibration.png"):

@@ -147,3 +147,14 @@ def test_bad_input(fitted, data):
     with pytest.raises(ValueError, match="coverage"):
         fitted.predict_interval(X, coverage=1.2)
     assert not hasattr(fitted, "partial_fit")
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero(data):
+    X, y = data
+    reg = ProbabilisticQRegressor(epochs=2, batch_size=16, learning_rate_schedule="cosine",
+                                  random_state=0).fit(X, y)
+    assert float(reg.model_.optimizer.learning_rate) < 1e-6  # decayed over every step
+    flat = ProbabilisticQRegressor(epochs=2, batch_size=16, random_state=0).fit(X, y)
+    assert float(flat.model_.optimizer.learning_rate) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        ProbabilisticQRegressor(learning_rate_schedule="step").fit(X, y)
