@@ -2,11 +2,15 @@
 Calibration of the uncertainties
 ================================
 
-A 68% interval should hold 68% of the galaxies. The thesis's network, with its dropout,
-is under-confident: its intervals are too wide. ``recalibrate=True`` rescales the
+A 68% interval should hold 68% of the galaxies. ``recalibrate=True`` rescales the
 predicted standard deviations by the one factor that minimises the NLL on the validation
 split. :func:`~skgal.plotting.plot_calibration` shows the PIT histogram and the coverage
 before and after.
+
+This is a short training of 800 galaxies, so the factor stays near 1. After longer trainings,
+with 3,000 galaxies and 30 epochs in ``benchmarks/README.md``, the thesis's network is
+under-confident: its 68% intervals hold 90–95% of the test galaxies, and the factor is
+about 0.5.
 """
 
 import matplotlib.pyplot as plt
