@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ._projection import ProjectionSelector
 from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
 from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
 from .metrics import regression_report, scores_by_inclination
@@ -43,7 +44,8 @@ class Preset:
     # With the thesis's constant rate the validation NLL jumps from epoch to epoch, and
     # the last epoch's weights are a lottery: at 20 epochs the four-projection network
     # came out behind the edge-on one (-1.17 vs -1.19) though its best epoch was ahead
-    # (-1.37 vs -1.29). A cosine decay steadies the end: -1.43 vs -1.27 (docs/reproduce.rst).
+    # (-1.37 vs -1.29). A cosine decay steadies the end: -1.43 vs -1.27
+    # (benchmarks/four_vs_one.py; docs/reproduce.rst).
     learning_rate_schedule: str = "cosine"
 
 
@@ -91,8 +93,6 @@ def split(n_galaxies, *, seed, test_fraction=0.2):
 
 
 def _selector(method, seed, inclinations):
-    from ._projection import ProjectionSelector
-
     if method == "all":
         return ProjectionSelector("all", inclinations=inclinations)
     if method == "random":
