@@ -14,7 +14,8 @@ encloses half of the light of the face-on Sérsic disc.
 import numpy as np
 from scipy.special import gammaincinv
 
-# h_z = q R_e / HZ_DIVISOR (thesis eq. 4); 1.177 ~ sqrt(2 ln 2), so q R_e is the FWHM.
+# h_z = q R_e / HZ_DIVISOR (thesis eq. 4); 1.177 ~ sqrt(2 ln 2), so the light falls to half
+# its mid-plane value at |z| = q R_e (q R_e is the half width at half maximum).
 HZ_DIVISOR = 1.177
 
 
@@ -49,7 +50,30 @@ def sersic_b(n):
 
 
 def scale_height(effective_radius, flattening):
-    """Gaussian scale height ``h_z = q R_e / 1.177``, in the length unit of ``R_e``."""
+    """Gaussian scale height ``h_z = q R_e / 1.177``, in the length unit of ``R_e``.
+
+    Since ``1.177 ~ sqrt(2 ln 2)``, the vertical Gaussian falls to half its mid-plane
+    value at ``|z| = q R_e``: the disc's half-thickness at half maximum is ``q`` times
+    its half-light radius.
+
+    Parameters
+    ----------
+    effective_radius : float or array_like
+        ``R_e``, the half-light radius of the face-on disc, length units (pixels).
+    flattening : float or array_like
+        ``q``, the intrinsic axis ratio, dimensionless.
+
+    Returns
+    -------
+    float or ndarray
+        ``h_z``, in the length unit of ``effective_radius``.
+
+    Examples
+    --------
+    >>> from skgal import scale_height
+    >>> round(float(scale_height(10.0, 0.5)), 4)  # pixels
+    4.2481
+    """
     return np.asarray(flattening) * np.asarray(effective_radius) / HZ_DIVISOR
 
 
@@ -75,6 +99,19 @@ def sersic_emissivity(R, z, *, intensity, effective_radius, sersic_index, flatte
     ndarray
         Emissivity in units of ``I_e`` per unit length, so its line-of-sight
         integral is in units of ``I_e`` times length.
+
+    Examples
+    --------
+    At the effective radius in the mid-plane it is ``I_e``; one scale height above,
+    ``I_e e^{-1/2}``:
+
+    >>> from skgal import scale_height, sersic_emissivity
+    >>> shape = dict(intensity=0.5, effective_radius=10.0, sersic_index=1.0, flattening=0.4)
+    >>> float(sersic_emissivity(10.0, 0.0, **shape))
+    0.5
+    >>> h = scale_height(10.0, 0.4)
+    >>> round(float(sersic_emissivity(10.0, h, **shape)), 4)  # 0.5 * exp(-0.5)
+    0.3033
     """
     b = sersic_b(sersic_index)
     h = flattening * effective_radius / HZ_DIVISOR

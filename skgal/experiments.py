@@ -27,6 +27,29 @@ from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
 from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
 from .metrics import regression_report, scores_by_inclination
 
+__all__ = [
+    "COLUMNS",
+    "DATASET_NAME",
+    "METHODS",
+    "PAPER_NLL",
+    "PRESETS",
+    "Preset",
+    "apparent_axis_ratio",
+    "classical_baseline",
+    "classical_estimate",
+    "load_or_simulate",
+    "prior_baseline",
+    "reproduce",
+    "split",
+    "table_rows",
+    "train_method",
+    "versions",
+    "write_figures",
+    "write_table",
+]
+
+#: The six methods of the thesis's Table 1: all four projections as channels, one fixed
+#: projection (``"fixed-<degrees>"``), and one random projection per galaxy.
 METHODS = ("all", "fixed-0", "fixed-30", "fixed-60", "fixed-90", "random")
 #: The thesis's test NLLs (Table 1).
 PAPER_NLL = {"all": -2.375, "fixed-0": 0.680, "fixed-30": -1.458, "fixed-60": -2.042,
@@ -35,7 +58,28 @@ PAPER_NLL = {"all": -2.375, "fixed-0": 0.680, "fixed-30": -1.458, "fixed-60": -2
 
 @dataclass(frozen=True)
 class Preset:
-    """Size of a reproduction run."""
+    """Size of a reproduction run: the protocol is the same, only the scale changes.
+
+    Parameters
+    ----------
+    n_galaxies : int
+        Galaxies simulated, each at the four inclinations.
+    epochs : int
+        Training epochs of every network.
+    batch_size : int, default=32
+        Minibatch size (the thesis's).
+    test_fraction : float, default=0.2
+        Fraction of the galaxies held out for the table's scores.
+    learning_rate_schedule : {"cosine", "constant"}, default="cosine"
+        Passed to :class:`skgal.ProbabilisticQRegressor`.
+
+    Examples
+    --------
+    >>> from skgal.experiments import PRESETS, Preset
+    >>> PRESETS["paper"]
+    Preset(n_galaxies=10000, epochs=100, batch_size=32, test_fraction=0.2, learning_rate_schedule='cosine')
+    >>> smoke = Preset(n_galaxies=200, epochs=3)  # for reproduce(out_dir, smoke)
+    """
 
     n_galaxies: int
     epochs: int
@@ -49,6 +93,7 @@ class Preset:
     learning_rate_schedule: str = "cosine"
 
 
+#: The sizes ``skgal reproduce --preset`` accepts, by name.
 PRESETS = {
     # the same protocol, scaled to finish in a few minutes on a 2-core CPU
     "quick": Preset(n_galaxies=2000, epochs=20),
@@ -62,8 +107,48 @@ DATASET_NAME = "galaxies.h5"
 def load_or_simulate(out_dir, *, n_galaxies, seed, n_jobs=None, progress=False):
     """The thesis's dataset in ``out_dir``: reused if it is there, else simulated.
 
-    A dataset already in ``out_dir`` is reused only if it was made with the same number
-    of galaxies, seed and simulator settings; otherwise a :class:`DatasetError` says so.
+    The dataset is ``out_dir/galaxies.h5`` (:data:`DATASET_NAME`), made by
+    :func:`skgal.datasets.make_galaxy_dataset` with the default
+    :class:`skgal.SersicGalaxySimulator`: 64×64 images at 0, 30, 60 and 90 degrees and
+    the thesis's priors. A dataset already there is reused only if it was made with the
+    same number of galaxies, seed and simulator settings; an interrupted one is resumed.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        Directory, created if needed.
+    n_galaxies : int
+        Number of galaxies.
+    seed : int
+        Seed of the galaxy parameters.
+    n_jobs : int, default=None
+        Simulation workers (joblib); the images do not depend on it.
+    progress : bool, default=False
+        Show a progress bar while simulating.
+
+    Returns
+    -------
+    GalaxyDataset
+        As returned by :func:`skgal.datasets.load_galaxy_dataset`: ``images`` of shape
+        ``(n_galaxies, 64, 64, 4)``, ``target`` (``q``), ``inclinations``, ...
+
+    Raises
+    ------
+    DatasetError
+        If the dataset in ``out_dir`` was made with other settings.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skgal.experiments import load_or_simulate
+    >>> out = tempfile.mkdtemp()
+    >>> data = load_or_simulate(out, n_galaxies=6, seed=0)
+    >>> data.images.shape, data.inclinations.tolist()
+    ((6, 64, 64, 4), [0.0, 30.0, 60.0, 90.0])
+    >>> again = load_or_simulate(out, n_galaxies=6, seed=0)  # read back, not simulated
+    >>> load_or_simulate(out, n_galaxies=6, seed=1)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    skgal.datasets.DatasetError: ... was made with other settings ...
     """
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, DATASET_NAME)
@@ -86,7 +171,32 @@ def load_or_simulate(out_dir, *, n_galaxies, seed, n_jobs=None, progress=False):
 
 
 def split(n_galaxies, *, seed, test_fraction=0.2):
-    """Seeded train/test indices: ``test_fraction`` of the galaxies held out."""
+    """Seeded train/test indices: ``test_fraction`` of the galaxies held out.
+
+    The validation split (20% of the training galaxies in the thesis) is made later,
+    inside :class:`skgal.ProbabilisticQRegressor` (``validation_split``).
+
+    Parameters
+    ----------
+    n_galaxies : int
+        Number of galaxies.
+    seed : int
+        Seed of the permutation.
+    test_fraction : float, default=0.2
+        Fraction held out, rounded to a whole number of galaxies.
+
+    Returns
+    -------
+    train, test : ndarray of int
+        Sorted, disjoint indices that together cover ``range(n_galaxies)``.
+
+    Examples
+    --------
+    >>> from skgal.experiments import split
+    >>> train, test = split(10, seed=0)
+    >>> test, len(train)
+    (array([2, 8]), 8)
+    """
     order = np.random.RandomState(seed).permutation(n_galaxies)
     n_test = int(round(test_fraction * n_galaxies))
     return np.sort(order[n_test:]), np.sort(order[:n_test])
@@ -107,12 +217,49 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
                  learning_rate_schedule="cosine", callbacks=None, verbose=0):
     """Train the thesis's network on one method's input; predict the test galaxies.
 
+    The method's :class:`skgal.ProjectionSelector` picks the input channels, and a
+    :class:`skgal.ProbabilisticQRegressor` with the thesis's architecture and
+    ``recalibrate=True`` is fitted on the training galaxies.
+
+    Parameters
+    ----------
+    data : GalaxyDataset
+        As returned by :func:`load_or_simulate`.
+    method : str
+        One of :data:`METHODS`: ``"all"``, ``"fixed-<degrees>"`` for an inclination of
+        the dataset, or ``"random"``.
+    train, test : array-like of int
+        Galaxy indices (:func:`split`).
+    epochs : int
+        Training epochs.
+    seed : int
+        Seeds the random projections, the validation split and the network.
+    batch_size : int, default=32
+        Minibatch size.
+    learning_rate_schedule : {"cosine", "constant"}, default="cosine"
+        Passed to the regressor.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks (a progress bar, say).
+    verbose : int, default=0
+        Keras verbosity.
+
     Returns
     -------
     dict
-        ``mean``, ``std`` (as trained), ``std_recalibrated``, ``inclination`` (of each
-        test galaxy's channel; NaN for "all"), ``history``, ``std_scale`` and
+        ``method``; ``mean`` and ``std`` (as trained) and ``std_recalibrated`` of the
+        test galaxies; ``inclination`` of each test galaxy's channel (NaN for "all");
+        ``history`` (per-epoch losses); ``std_scale`` (the recalibration factor) and
         ``seconds``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skgal.experiments import load_or_simulate, split, train_method
+    >>> data = load_or_simulate(tempfile.mkdtemp(), n_galaxies=30, seed=0)
+    >>> train, test = split(30, seed=0)
+    >>> result = train_method(data, "random", train, test, epochs=1, seed=0)
+    >>> result["mean"].shape, set(result["inclination"].tolist()) <= {0.0, 30.0, 60.0, 90.0}
+    ((6,), True)
     """
     from ._regressor import ProbabilisticQRegressor
 
@@ -137,7 +284,29 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
 
 
 def prior_baseline(q_train, n_test):
-    """The prior: every galaxy gets the training mean and standard deviation of q."""
+    """The prior: every galaxy gets the training mean and standard deviation of q.
+
+    The baseline that knows nothing about the image; any useful model beats its NLL.
+    For ``q`` uniform in [0.2, 1] its NLL is about ``log(0.231) + 1.42 = -0.05``.
+
+    Parameters
+    ----------
+    q_train : array-like of shape (n_train,)
+        Training values of ``q``.
+    n_test : int
+        Number of predictions.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (n_test,)
+
+    Examples
+    --------
+    >>> from skgal.experiments import prior_baseline
+    >>> mean, std = prior_baseline([0.2, 0.4, 0.6], 2)
+    >>> mean.round(3), std.round(3)
+    (array([0.4, 0.4]), array([0.163, 0.163]))
+    """
     q_train = np.asarray(q_train, dtype=float)
     return np.full(n_test, q_train.mean()), np.full(n_test, q_train.std())
 
@@ -145,7 +314,34 @@ def prior_baseline(q_train, n_test):
 def apparent_axis_ratio(images, *, zero_point=25.0, magnitude_limit=35.0):
     """Axis ratio b/a of each image's second moments of light (Hubble 1926's input).
 
-    ``images`` (n, H, W) in magnitudes; pixels at the limiting magnitude count as empty.
+    The eigenvalues ``l1 >= l2`` of the flux-weighted second-moment matrix give
+    ``b/a = sqrt(l2 / l1)``, whatever the position angle.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, H, W)
+        Images in magnitudes per unit area.
+    zero_point : float, default=25.0
+        Magnitude of unit flux, as in :class:`skgal.SersicGalaxySimulator`.
+    magnitude_limit : float, default=35.0
+        Pixels at this magnitude (the simulator's floor) count as empty.
+
+    Returns
+    -------
+    ndarray of shape (n_images,)
+        Apparent axis ratios in [0, 1].
+
+    Examples
+    --------
+    A face-on disc is round; the same galaxy seen edge-on is as thin as its light:
+
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.experiments import apparent_axis_ratio
+    >>> sim = SersicGalaxySimulator(inclinations=(0.0, 90.0)).fit()
+    >>> images = sim.transform([[1.0, 8.0, 1.0, 0.3]])  # I_e, R_e, n, q
+    >>> face_on, edge_on = images[..., 0], images[..., 1]
+    >>> apparent_axis_ratio(face_on).round(2), apparent_axis_ratio(edge_on).round(2)
+    (array([1.]), array([0.26]))
     """
     images = np.asarray(images, dtype=float)
     flux = np.where(images < magnitude_limit - 1e-6, 10 ** (-0.4 * (images - zero_point)), 0.0)
@@ -167,7 +363,31 @@ def apparent_axis_ratio(images, *, zero_point=25.0, magnitude_limit=35.0):
 def classical_estimate(axis_ratio, inclination, *, q_range=(0.2, 1.0)):
     """Hubble (1926): q^2 = ((b/a)^2 - cos^2 i) / sin^2 i, clipped to the prior range.
 
-    Undefined face-on (sin i = 0): NaN there.
+    It inverts ``(b/a)^2 = cos^2 i + q^2 sin^2 i``, the apparent axis ratio of an oblate
+    spheroid of axis ratio ``q`` seen at inclination ``i``.
+
+    Parameters
+    ----------
+    axis_ratio : array-like
+        Apparent axis ratios ``b/a`` (:func:`apparent_axis_ratio`).
+    inclination : array-like
+        Known inclinations, degrees.
+    q_range : (float, float), default=(0.2, 1.0)
+        The estimate is clipped to this range (the prior's).
+
+    Returns
+    -------
+    ndarray
+        Estimates of ``q``; NaN face-on (``sin i = 0``), where ``b/a`` says nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal.experiments import classical_estimate
+    >>> q, i = 0.4, np.array([0.0, 30.0, 60.0, 90.0])
+    >>> ratio = np.sqrt(np.cos(np.radians(i)) ** 2 + q ** 2 * np.sin(np.radians(i)) ** 2)
+    >>> classical_estimate(ratio, i)
+    array([nan, 0.4, 0.4, 0.4])
     """
     i = np.radians(np.asarray(inclination, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -179,8 +399,38 @@ def classical_estimate(axis_ratio, inclination, *, q_range=(0.2, 1.0)):
 def classical_baseline(data, method, train, test, *, seed):
     """The classical inversion on one method's input, with a spread from the training set.
 
-    Uses each test galaxy's own channel (for "all", the edge-on one, the most telling).
+    Uses each test galaxy's own channel (for "all", the edge-on one, the most telling),
+    :func:`apparent_axis_ratio` and :func:`classical_estimate` with the known inclination.
+    The standard deviation is that of the estimate's error on the training galaxies.
     Where it has nothing to say (face-on), it falls back to the prior.
+
+    Parameters
+    ----------
+    data : GalaxyDataset
+        As returned by :func:`load_or_simulate`.
+    method : str
+        One of :data:`METHODS`.
+    train, test : array-like of int
+        Galaxy indices (:func:`split`).
+    seed : int
+        Seed of the random projections (the same as the CNN's, so the inputs match).
+
+    Returns
+    -------
+    mean, std, inclination : ndarray of shape (n_test,)
+        Predictions for the test galaxies, and the inclination of each one's channel.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skgal.experiments import classical_baseline, load_or_simulate, split
+    >>> data = load_or_simulate(tempfile.mkdtemp(), n_galaxies=20, seed=0)
+    >>> train, test = split(20, seed=0)
+    >>> mean, std, inclination = classical_baseline(data, "fixed-90", train, test, seed=0)
+    >>> mean.round(3), data.target[test].round(3)  # estimates and the truth
+    (array([0.994, 0.781, 0.291, 0.256]), array([0.913, 0.694, 0.231, 0.295]))
+    >>> inclination.tolist(), float(std[0]).__round__(3)
+    ([90.0, 90.0, 90.0, 90.0], 0.092)
     """
     selector = _selector("fixed-90" if method == "all" else method, seed,
                          tuple(data.inclinations))
@@ -198,7 +448,33 @@ def classical_baseline(data, method, train, test, *, seed):
 
 def table_rows(results, baselines, q_test):
     """Rows of table 1: every method as trained and recalibrated, the random method
-    per inclination, and the baselines."""
+    per inclination, and the baselines.
+
+    Parameters
+    ----------
+    results : dict
+        ``{method: train_method(...)}``.
+    baselines : dict
+        ``{name: (mean, std)}`` of predictions for the same test galaxies.
+    q_test : array-like of shape (n_test,)
+        True ``q`` of the test galaxies.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, with the keys of :data:`COLUMNS`: ``method``, ``calibration``
+        (``"as trained"``, ``"recalibrated"`` or ``"baseline"``), ``paper_nll`` (None
+        where the thesis has no value) and the :func:`skgal.metrics.regression_report`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal.experiments import prior_baseline, table_rows
+    >>> q = np.array([0.3, 0.5, 0.7])
+    >>> rows = table_rows({}, {"prior": prior_baseline(q, 3)}, q)
+    >>> [(row["method"], round(row["nll"], 3)) for row in rows]
+    [('prior', -0.393)]
+    """
     rows = []
     for method, res in results.items():
         for calibration, std in (("as trained", res["std"]),
@@ -222,7 +498,29 @@ COLUMNS = ("method", "calibration", "nll", "paper_nll", "rmse", "bias", "crps", 
 
 
 def write_table(rows, out_dir):
-    """Write table1.csv and table1.md."""
+    """Write ``table1.csv`` and ``table1.md`` (a Markdown table) into ``out_dir``.
+
+    Both have the columns :data:`COLUMNS`; numbers are rounded to three decimals.
+    Existing tables in ``out_dir`` are replaced: they are outputs of the run.
+
+    Parameters
+    ----------
+    rows : list of dict
+        As returned by :func:`table_rows`.
+    out_dir : str or path-like
+        An existing directory.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skgal.experiments import prior_baseline, table_rows, write_table
+    >>> q = np.array([0.3, 0.5, 0.7])
+    >>> out = tempfile.mkdtemp()
+    >>> write_table(table_rows({}, {"prior": prior_baseline(q, 3)}, q), out)
+    >>> print(open(os.path.join(out, "table1.csv")).read().splitlines()[1])
+    prior,baseline,-0.393,,0.163,0.000,0.096,0.333,1.000,3
+    """
     def fmt(value):
         if value is None:
             return ""
@@ -242,7 +540,19 @@ def write_table(rows, out_dir):
 
 
 def versions():
-    """Versions of skgal and of the libraries behind a result."""
+    """Versions of skgal and of the libraries behind a result.
+
+    Returns
+    -------
+    dict
+        ``{distribution: version}``; None for one that is not installed.
+
+    Examples
+    --------
+    >>> from skgal.experiments import versions
+    >>> sorted(versions())[:3]
+    ['h5py', 'keras', 'numba']
+    """
     import importlib.metadata as md
 
     names = ("skgal", "numpy", "scipy", "numba", "scikit-learn", "scikeras", "tensorflow",
@@ -257,6 +567,7 @@ def versions():
 
 
 def settings_of(preset, seed):
+    """Everything that determines a run, for results.json."""
     return {"preset": asdict(preset), "seed": seed, "methods": list(METHODS),
             "inclinations": list(PAPER_INCLINATIONS),
             "simulator": {k: (list(v) if isinstance(v, tuple) else v)
@@ -285,7 +596,47 @@ def _epoch_bar(label, epochs):
 
 
 def write_figures(data, results, test, out_dir, *, seed):
-    """The thesis's Figs. 8-14 and a calibration plot, as PNG files in ``out_dir``."""
+    """The thesis's Figs. 8-14 and a calibration plot, as PNG files in ``out_dir``.
+
+    Writes ``fig08_isophotes.png`` (a galaxy like the thesis's, q near 0.55, at 60
+    degrees with isophotes), ``fig09_inclinations.png`` (it at the four inclinations),
+    ``fig10_random_galaxies.png``, ``fig11_predictions_all.png``,
+    ``fig12_loss_curves.png``, ``fig13_predictions_fixed.png``,
+    ``fig14_predictions_random.png`` (coloured by inclination) and ``calibration.png``
+    (PIT and coverage, as trained and recalibrated). A figure whose method is not in
+    ``results`` is skipped.
+
+    Parameters
+    ----------
+    data : GalaxyDataset
+        As returned by :func:`load_or_simulate`.
+    results : dict
+        ``{method: train_method(...)}``.
+    test : array-like of int
+        The test galaxies the results predict.
+    out_dir : str or path-like
+        Directory, created if needed; files of the same names are replaced.
+    seed : int
+        Seed of the galaxies drawn for Fig. 10.
+
+    Returns
+    -------
+    list of str
+        Paths of the files written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skgal.experiments import load_or_simulate, split, train_method, write_figures
+    >>> out = tempfile.mkdtemp()
+    >>> data = load_or_simulate(out, n_galaxies=30, seed=0)
+    >>> train, test = split(30, seed=0)
+    >>> results = {"fixed-90": train_method(data, "fixed-90", train, test, epochs=1, seed=0)}
+    >>> [os.path.basename(p) for p in write_figures(data, results, test, out, seed=0)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['fig08_isophotes.png', 'fig09_inclinations.png', 'fig10_random_galaxies.png',
+     'fig12_loss_curves.png', 'fig13_predictions_fixed.png', 'calibration.png']
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -355,7 +706,8 @@ def write_figures(data, results, test, out_dir, *, seed):
         for calibration, key in (("as trained", "std"), ("recalibrated", "std_recalibrated")):
             plot_calibration(q_test, results[m]["mean"], results[m][key], axes=axes,
                              label=f"{m}, {calibration}")
-    axes[0].legend(fontsize=7)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=7)
     save(fig, "calibration.png")
     return written
 
@@ -399,6 +751,21 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     dict
         The content of results.json: ``settings``, ``versions``, ``seconds``,
         ``std_scale`` and ``history`` per method, ``table`` and ``figures``.
+
+    Examples
+    --------
+    A smoke run of two methods; ``skgal reproduce --preset paper`` is
+    ``reproduce("reproduce-paper", "paper")``:
+
+    >>> import os, tempfile
+    >>> from skgal.experiments import Preset, reproduce
+    >>> out = tempfile.mkdtemp()
+    >>> summary = reproduce(out, Preset(n_galaxies=30, epochs=1),
+    ...                     methods=("fixed-90", "random"), progress=False)
+    >>> sorted(os.listdir(out))
+    ['figures', 'galaxies.h5', 'results.json', 'table1.csv', 'table1.md']
+    >>> sorted({row["method"] for row in summary["table"]})[:4]
+    ['classical (fixed-90)', 'classical (random)', 'fixed-90', 'prior']
     """
     preset = PRESETS[preset] if isinstance(preset, str) else preset
     start = time.perf_counter()

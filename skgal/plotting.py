@@ -1,8 +1,23 @@
-"""Figures: galaxies, predictions, training curves and calibration (the thesis's Figs. 8-14)."""
+"""Figures: galaxies, predictions, training curves and calibration (the thesis's Figs. 8-14).
+
+Every function draws into matplotlib axes it is given, or into a new figure, and
+returns what it drew on, so figures can be composed and restyled. Images are shown
+with ``origin="lower"`` (y up, as in the docs' geometry figure) and brighter pixels
+darker: in magnitudes, smaller is brighter.
+"""
 
 import numpy as np
 
 from .metrics import interval_coverage, pit_values
+
+__all__ = [
+    "plot_calibration",
+    "plot_galaxy",
+    "plot_galaxy_grid",
+    "plot_inclinations",
+    "plot_loss_curves",
+    "plot_predictions",
+]
 
 
 def plot_calibration(y_true, mean, std, *, axes=None, label=None, bins=20):
@@ -28,6 +43,18 @@ def plot_calibration(y_true, mean, std, *, axes=None, label=None, bins=20):
     Returns
     -------
     axes : ndarray of two Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from skgal.plotting import plot_calibration
+    >>> rng = np.random.default_rng(0)
+    >>> mean = rng.uniform(0.2, 1.0, 500)
+    >>> q = mean + 0.05 * rng.standard_normal(500)
+    >>> axes = plot_calibration(q, mean, np.full(500, 0.05), label="calibrated")
+    >>> _ = plot_calibration(q, mean, np.full(500, 0.10), axes=axes, label="too wide")
+    >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
 
@@ -63,7 +90,38 @@ def _imshow(ax, image, *, vmin=None, vmax=None, cmap="magma_r"):
 
 
 def plot_galaxy(image, *, ax=None, isophotes=True, title=None, levels=8):
-    """One image in magnitudes (origin lower: y up), with isophotes (thesis Fig. 8)."""
+    """One image in magnitudes (origin lower: y up), with isophotes (thesis Fig. 8).
+
+    Parameters
+    ----------
+    image : array-like of shape (H, W)
+        One channel, in magnitudes per unit area.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    isophotes : bool, default=True
+        Draw ``levels`` contours of constant surface brightness, from the brightest
+        pixel to the 90th percentile of the pixels above the floor.
+    title : str, default=None
+        Axes title.
+    levels : int, default=8
+        Number of isophotes.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    image : matplotlib AxesImage
+        For a colour bar: ``fig.colorbar(image, ax=ax)``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.plotting import plot_galaxy
+    >>> sim = SersicGalaxySimulator(image_size=32, inclinations=(60.0,)).fit()
+    >>> images = sim.transform([[1.0, 8.0, 1.0, 0.3]])  # I_e, R_e, n, q
+    >>> ax, im = plot_galaxy(images[0, :, :, 0], title="q = 0.3, i = 60°")
+    >>> plt.close("all")
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -81,7 +139,35 @@ def plot_galaxy(image, *, ax=None, isophotes=True, title=None, levels=8):
 
 
 def plot_inclinations(stack, inclinations, *, axes=None, title=None):
-    """One galaxy at each inclination, on one colour scale (thesis Fig. 9)."""
+    """One galaxy at each inclination, on one colour scale (thesis Fig. 9).
+
+    Parameters
+    ----------
+    stack : array-like of shape (H, W, C)
+        One galaxy's images, one channel per inclination, in magnitudes.
+    inclinations : sequence of float
+        The inclination of each channel, degrees (for the titles).
+    axes : sequence of C matplotlib Axes, default=None
+        Where to draw; a new row of panels when None.
+    title : str, default=None
+        Figure title (only for a new figure).
+
+    Returns
+    -------
+    axes : ndarray of Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.plotting import plot_inclinations
+    >>> sim = SersicGalaxySimulator(image_size=32).fit()  # i = 0, 30, 60, 90
+    >>> stack = sim.transform([[1.0, 8.0, 1.0, 0.3]])[0]  # I_e, R_e, n, q
+    >>> axes = plot_inclinations(stack, sim.inclinations, title="q = 0.3")
+    >>> len(axes)
+    4
+    >>> plt.close("all")
+    """
     import matplotlib.pyplot as plt
 
     stack = np.asarray(stack)
@@ -97,7 +183,32 @@ def plot_inclinations(stack, inclinations, *, axes=None, title=None):
 
 
 def plot_galaxy_grid(images, labels=None, *, ncols=4):
-    """A grid of galaxies (thesis Fig. 10); ``labels`` titles each panel."""
+    """A grid of galaxies (thesis Fig. 10), each on its own colour scale.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, H, W)
+        Images in magnitudes.
+    labels : sequence of str, default=None
+        A title for each panel.
+    ncols : int, default=4
+        Panels per row; unused panels of the last row are blank.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.plotting import plot_galaxy_grid
+    >>> sim = SersicGalaxySimulator(image_size=32, inclinations=(60.0,)).fit()
+    >>> params, q = sim.sample(6, random_state=0)
+    >>> fig = plot_galaxy_grid(sim.transform(params)[..., 0],
+    ...                        [f"q = {v:.2f}" for v in q], ncols=3)
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
@@ -117,8 +228,43 @@ def plot_predictions(y_true, mean, std=None, *, ax=None, color=None, title=None,
                      color_label=None, max_points=400):
     """Predicted against true q, with 1-sigma error bars (thesis Figs. 11, 13 and 14).
 
-    ``color`` may be an array (the inclination of each galaxy, say), shown by colour.
-    At most ``max_points`` galaxies are drawn, chosen evenly, to keep the plot legible.
+    Parameters
+    ----------
+    y_true, mean : array-like of shape (n_samples,)
+        True and predicted ``q``.
+    std : array-like of shape (n_samples,), default=None
+        Predicted standard deviations, drawn as error bars.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+    color : color or array-like of shape (n_samples,), default=None
+        One matplotlib colour, or a value per galaxy (its inclination, say) shown
+        through ``cmap`` with a colour bar.
+    title : str, default=None
+        Axes title.
+    cmap : str, default="viridis"
+        Colour map for an array ``color``.
+    color_label : str, default=None
+        Label of the colour bar.
+    max_points : int, default=400
+        At most this many galaxies are drawn, chosen evenly, to keep the plot legible.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from skgal.plotting import plot_predictions
+    >>> rng = np.random.default_rng(0)
+    >>> q = rng.uniform(0.2, 1.0, 200)
+    >>> inclination = rng.choice([0, 30, 60, 90], 200)
+    >>> std = np.where(inclination == 0, 0.2, 0.05)
+    >>> mean = q + std * rng.standard_normal(200)
+    >>> ax = plot_predictions(q, mean, std, color=inclination,
+    ...                       color_label="inclination (°)")
+    >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
 
@@ -145,7 +291,32 @@ def plot_predictions(y_true, mean, std=None, *, ax=None, color=None, title=None,
 
 
 def plot_loss_curves(histories, *, ax=None):
-    """Training (solid) and validation (dashed) NLL per epoch, per method (thesis Fig. 12)."""
+    """Training (solid) and validation (dashed) NLL per epoch, per method (thesis Fig. 12).
+
+    Parameters
+    ----------
+    histories : dict
+        ``{label: history}``, where ``history`` maps ``"loss"`` (and optionally
+        ``"val_loss"``) to per-epoch values, as in
+        :attr:`skgal.ProbabilisticQRegressor.history_`.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from skgal.plotting import plot_loss_curves
+    >>> histories = {"i = 60": {"loss": [-0.5, -1.2, -1.6], "val_loss": [-0.8, -1.3, -1.5]},
+    ...              "i = 90": {"loss": [-0.4, -1.1, -1.5]}}
+    >>> ax = plot_loss_curves(histories)
+    >>> len(ax.lines)  # two curves, then one
+    3
+    >>> plt.close("all")
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
