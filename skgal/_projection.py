@@ -27,12 +27,18 @@ class ProjectionSelector(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     mode : {"all", "fixed", "random"}, default="all"
+        Which channels to keep (above).
     inclination : float, default=None
         The inclination (degrees) kept by ``mode="fixed"``; must be in ``inclinations``.
     inclinations : sequence of float, default=(0, 30, 60, 90)
         The inclination of each channel, in order.
     random_state : int, RandomState instance or None, default=None
         Seed of ``mode="random"``.
+
+    Attributes
+    ----------
+    image_shape_ : tuple of int
+        ``(H, W, C)`` of the stacks seen in ``fit``; ``transform`` requires the same.
 
     Examples
     --------
@@ -41,6 +47,9 @@ class ProjectionSelector(TransformerMixin, BaseEstimator):
     >>> X = np.zeros((5, 8, 8, 4), dtype="float32")
     >>> ProjectionSelector(mode="fixed", inclination=60).fit_transform(X).shape
     (5, 8, 8, 1)
+    >>> images, inclination = ProjectionSelector("random", random_state=0).fit(X).select(X)
+    >>> images.shape, inclination.ravel().tolist()
+    ((5, 8, 8, 1), [0.0, 90.0, 30.0, 0.0, 90.0])
     """
 
     _parameter_constraints = {
@@ -73,7 +82,19 @@ class ProjectionSelector(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the stacks and the settings; the selector learns only their shape."""
+        """Check the stacks and the settings; the selector learns only their shape.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W, C)
+            Image stacks, one channel per entry of ``inclinations``.
+        y : None
+            Ignored; there for pipelines.
+
+        Returns
+        -------
+        self : ProjectionSelector
+        """
         X, inclinations = self._check(X, reset=True)
         if self.mode == "fixed":
             if self.inclination is None or not np.any(np.isclose(inclinations,
@@ -87,6 +108,11 @@ class ProjectionSelector(TransformerMixin, BaseEstimator):
 
     def select(self, X):
         """The selected images and the inclination of every kept channel.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W, C)
+            Image stacks of the shape seen in ``fit``.
 
         Returns
         -------
@@ -105,7 +131,18 @@ class ProjectionSelector(TransformerMixin, BaseEstimator):
         return X[np.arange(n), :, :, k][..., np.newaxis], inclinations[k][:, np.newaxis]
 
     def transform(self, X):
-        """The selected images, (n, H, W, C_out) float32."""
+        """The selected images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W, C)
+            Image stacks of the shape seen in ``fit``.
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, H, W, C_out), float32
+            ``C_out`` is ``C`` for ``mode="all"`` and 1 otherwise.
+        """
         return self.select(X)[0]
 
     def __sklearn_tags__(self):

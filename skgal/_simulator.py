@@ -330,6 +330,21 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
 
         ``inclination_<angle>`` per fixed inclination, or ``inclination_per_galaxy``
         when each row carries its own.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the output names do not depend on the input columns' names.
+
+        Returns
+        -------
+        ndarray of str objects
+
+        Examples
+        --------
+        >>> from skgal import SersicGalaxySimulator
+        >>> SersicGalaxySimulator().get_feature_names_out().tolist()
+        ['inclination_0', 'inclination_30', 'inclination_60', 'inclination_90']
         """
         inclinations = _check_inclinations(self.inclinations)
         per_row = getattr(self, "n_features_in_", 4) >= 5 or isinstance(inclinations, str)

@@ -271,6 +271,23 @@ def load_galaxy_dataset(path, *, return_X_y=False, lazy=False):
         No file at ``path``.
     DatasetError
         The file is incomplete, corrupt or not an skgal dataset.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.datasets import make_galaxy_dataset, load_galaxy_dataset
+    >>> out = os.path.join(tempfile.mkdtemp(), "tiny.h5")
+    >>> sim = SersicGalaxySimulator(image_size=8, inclinations=(30, 90))
+    >>> _ = make_galaxy_dataset(out, 3, simulator=sim, random_state=0)
+    >>> data = load_galaxy_dataset(out)
+    >>> data.images.shape, data.inclinations.tolist(), data.feature_names
+    ((3, 8, 8, 2), [30.0, 90.0], ['I_e', 'R_e', 'n', 'q'])
+    >>> images, q = load_galaxy_dataset(out, return_X_y=True)
+    >>> lazy = load_galaxy_dataset(out, lazy=True)  # images stay on disk
+    >>> lazy.images[:2].shape
+    (2, 8, 8, 2)
+    >>> lazy.file.close()
     """
     path = os.fspath(path)
     if not os.path.exists(path):
