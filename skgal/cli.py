@@ -56,7 +56,8 @@ def _reproduce(args):
             if calibration == "baseline":
                 print(f"{method:22s} {r['nll']:9.3f} {'':13s} {'':7s} {r['rmse']:6.3f} "
                       f"{r['coverage_68']:6.2f}")
-        print(f"\nwrote {out}/table1.md, table1.csv, results.json and figures/ in "
+        print(f"\nwrote {out}/table1.md, table1.csv, results.json, predictions.npz and "
+              f"figures/ in "
               f"{summary['seconds']['total']:.0f} s")
     return 0
 
@@ -91,7 +92,8 @@ def build_parser():
     rep = commands.add_parser(
         "reproduce", help="the thesis's experiments: table 1 and figures 8-14",
         description="Simulate the thesis's dataset (or reuse the one in --out), train its six "
-                    "methods, and write table1.md/.csv, results.json and figures/.")
+                    "methods, and write table1.md/.csv, results.json, predictions.npz and "
+                    "figures/.")
     rep.add_argument("--preset", choices=("quick", "paper"), default="quick",
                      help="quick: 2,000 galaxies, 20 epochs (minutes); paper: 10,000 "
                           "galaxies, 100 epochs (about an hour of CPU)")

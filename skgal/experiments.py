@@ -44,7 +44,9 @@ __all__ = [
     "table_rows",
     "train_method",
     "versions",
+    "machine",
     "write_figures",
+    "write_predictions",
     "write_table",
 ]
 
@@ -493,8 +495,18 @@ def table_rows(results, baselines, q_test):
     return rows
 
 
-COLUMNS = ("method", "calibration", "nll", "paper_nll", "rmse", "bias", "crps", "coverage_68",
-           "coverage_95", "n")
+#: The columns of table1.csv and table1.md.
+COLUMNS = ("method", "calibration", "nll", "paper_nll", "rmse", "bias", "crps", "mean_std",
+           "coverage_68", "coverage_95", "n")
+
+
+def _write_atomically(path, write, mode="w"):
+    """Write through ``path.partial`` and rename, so a killed run leaves no file that
+    looks complete."""
+    partial = f"{path}.partial"
+    with open(partial, mode) as f:
+        write(f)
+    os.replace(partial, path)
 
 
 def write_table(rows, out_dir):
@@ -519,7 +531,7 @@ def write_table(rows, out_dir):
     >>> out = tempfile.mkdtemp()
     >>> write_table(table_rows({}, {"prior": prior_baseline(q, 3)}, q), out)
     >>> print(open(os.path.join(out, "table1.csv")).read().splitlines()[1])
-    prior,baseline,-0.393,,0.163,0.000,0.096,0.333,1.000,3
+    prior,baseline,-0.393,,0.163,0.000,0.096,0.163,0.333,1.000,3
     """
     def fmt(value):
         if value is None:
@@ -528,15 +540,12 @@ def write_table(rows, out_dir):
             return f"{value:.3f}"
         return str(value)
 
-    with open(os.path.join(out_dir, "table1.csv"), "w") as f:
-        f.write(",".join(COLUMNS) + "\n")
-        for row in rows:
-            f.write(",".join(fmt(row[c]) for c in COLUMNS) + "\n")
-    with open(os.path.join(out_dir, "table1.md"), "w") as f:
-        f.write("| " + " | ".join(COLUMNS) + " |\n")
-        f.write("|" + "---|" * len(COLUMNS) + "\n")
-        for row in rows:
-            f.write("| " + " | ".join(fmt(row[c]) for c in COLUMNS) + " |\n")
+    csv = [",".join(COLUMNS)] + [",".join(fmt(row[c]) for c in COLUMNS) for row in rows]
+    md = (["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+          + ["| " + " | ".join(fmt(row[c]) for c in COLUMNS) + " |" for row in rows])
+    for name, lines in (("table1.csv", csv), ("table1.md", md)):
+        _write_atomically(os.path.join(out_dir, name),
+                          lambda f, lines=lines: f.write("\n".join(lines) + "\n"))
 
 
 def versions():
@@ -564,6 +573,35 @@ def versions():
         except md.PackageNotFoundError:
             found[name] = None
     return found
+
+
+def machine():
+    """The hardware a result was measured on: platform, CPU model and count, GPUs.
+
+    Examples
+    --------
+    >>> from skgal.experiments import machine
+    >>> sorted(machine())
+    ['cpu', 'cpu_count', 'gpus', 'platform', 'python']
+    """
+    import platform
+
+    cpu = platform.processor() or None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import tensorflow as tf
+
+        gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                for d in tf.config.list_physical_devices("GPU")]
+    except ImportError:
+        gpus = []
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "cpu": cpu, "cpu_count": os.cpu_count(), "gpus": gpus}
 
 
 def settings_of(preset, seed):
@@ -712,6 +750,64 @@ def write_figures(data, results, test, out_dir, *, seed):
     return written
 
 
+def write_predictions(data, results, test, out_dir):
+    """Save every method's test predictions to ``out_dir/predictions.npz``.
+
+    With them any score or figure can be recomputed without training again. Arrays
+    (``n_methods`` rows in the order of ``methods``, ``n_test`` columns):
+
+    - ``methods`` (n_methods,) str, ``test_index`` (n_test,) rows of the dataset,
+      ``params`` (n_test, k) the test galaxies' parameters with ``param_names``, and
+      ``q_true`` (n_test,);
+    - ``mean``, ``std`` (as trained), ``std_recalibrated`` and ``inclination`` (of the
+      channel each prediction saw, degrees; NaN for ``"all"``), each (n_methods, n_test).
+
+    Parameters
+    ----------
+    data : GalaxyDataset
+        As returned by :func:`load_or_simulate`.
+    results : dict
+        ``{method: train_method(...)}``.
+    test : array-like of int
+        The test galaxies the results predict.
+    out_dir : str or path-like
+        An existing directory; a ``predictions.npz`` there is replaced.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skgal.experiments import (load_or_simulate, split, train_method,
+    ...                                write_predictions)
+    >>> out = tempfile.mkdtemp()
+    >>> data = load_or_simulate(out, n_galaxies=30, seed=0)
+    >>> train, test = split(30, seed=0)
+    >>> results = {"fixed-60": train_method(data, "fixed-60", train, test, epochs=1, seed=0)}
+    >>> saved = np.load(write_predictions(data, results, test, out))
+    >>> saved["methods"].tolist(), saved["mean"].shape, saved["inclination"][0, :3].tolist()
+    (['fixed-60'], (1, 6), [60.0, 60.0, 60.0])
+    """
+    test = np.asarray(test)
+    methods = list(results)
+    arrays = {
+        "methods": np.asarray(methods, dtype=str),
+        "test_index": test,
+        "params": np.asarray(data.params)[test],
+        "param_names": np.asarray(data.feature_names, dtype=str),
+        "q_true": np.asarray(data.target)[test],
+    }
+    for key in ("mean", "std", "std_recalibrated", "inclination"):
+        arrays[key] = np.stack([np.asarray(results[m][key], dtype=float) for m in methods])
+    path = os.path.join(out_dir, "predictions.npz")
+    _write_atomically(path, lambda f: np.savez_compressed(f, **arrays), mode="wb")
+    return path
+
+
 def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -749,8 +845,9 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     Returns
     -------
     dict
-        The content of results.json: ``settings``, ``versions``, ``seconds``,
-        ``std_scale`` and ``history`` per method, ``table`` and ``figures``.
+        The content of results.json: ``settings``, ``versions``, ``machine``,
+        ``seconds``, ``std_scale`` and ``history`` per method, ``table`` and
+        ``figures``.
 
     Examples
     --------
@@ -763,7 +860,7 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     >>> summary = reproduce(out, Preset(n_galaxies=30, epochs=1),
     ...                     methods=("fixed-90", "random"), progress=False)
     >>> sorted(os.listdir(out))
-    ['figures', 'galaxies.h5', 'results.json', 'table1.csv', 'table1.md']
+    ['figures', 'galaxies.h5', 'predictions.npz', 'results.json', 'table1.csv', 'table1.md']
     >>> sorted({row["method"] for row in summary["table"]})[:4]
     ['classical (fixed-90)', 'classical (random)', 'fixed-90', 'prior']
     """
@@ -788,11 +885,13 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
         baselines[f"classical ({method})"] = (mean, std)
     rows = table_rows(results, baselines, q_test)
     write_table(rows, out_dir)
+    write_predictions(data, results, test, out_dir)
     figures = write_figures(data, results, test, os.path.join(out_dir, "figures"), seed=seed)
     seconds["total"] = time.perf_counter() - start
     summary = {
         "settings": settings_of(preset, seed),
         "versions": versions(),
+        "machine": machine(),
         "seconds": seconds,
         "std_scale": {m: r["std_scale"] for m, r in results.items()},
         "history": {m: r["history"] for m, r in results.items()},
@@ -801,6 +900,6 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     }
     import json
 
-    with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump(_jsonable(summary), f, indent=2)
+    _write_atomically(os.path.join(out_dir, "results.json"),
+                      lambda f: json.dump(_jsonable(summary), f, indent=2))
     return summary

@@ -183,15 +183,17 @@ def regression_report(y_true, mean, std):
     -------
     dict
         ``nll`` (:func:`gaussian_nll`), ``rmse`` and ``bias`` (mean of ``mean - y``) of the
-        means, ``crps`` (:func:`crps_gaussian`), ``coverage_68`` and ``coverage_95``
-        (:func:`interval_coverage`), and ``n``, the number of galaxies.
+        means, ``crps`` (:func:`crps_gaussian`), ``mean_std`` (the sharpness: the mean
+        predicted standard deviation, which means something only next to the
+        coverages), ``coverage_68`` and ``coverage_95`` (:func:`interval_coverage`), and
+        ``n``, the number of galaxies.
 
     Examples
     --------
     >>> from skgal.metrics import regression_report
     >>> report = regression_report([0.3, 0.5, 0.9], [0.35, 0.5, 0.8], [0.05, 0.05, 0.1])
     >>> sorted(report)
-    ['bias', 'coverage_68', 'coverage_95', 'crps', 'n', 'nll', 'rmse']
+    ['bias', 'coverage_68', 'coverage_95', 'crps', 'mean_std', 'n', 'nll', 'rmse']
     >>> round(report["bias"], 4), report["coverage_95"]
     (-0.0167, 1.0)
     """
@@ -201,6 +203,7 @@ def regression_report(y_true, mean, std):
         "rmse": float(np.sqrt(np.mean((mean - y_true) ** 2))),
         "bias": float(np.mean(mean - y_true)),
         "crps": crps_gaussian(y_true, mean, std),
+        "mean_std": float(np.mean(std)),
         "coverage_68": interval_coverage(y_true, mean, std, 0.68),
         "coverage_95": interval_coverage(y_true, mean, std, 0.95),
         "n": int(y_true.size),

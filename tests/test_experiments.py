@@ -73,6 +73,25 @@ def test_reproduce_writes_table_figures_and_results(tiny_run):
     assert raw["paper_nll"] == PAPER_NLL["fixed-60"] and raw["n"] == 16
 
 
+def test_reproduce_saves_the_test_predictions(tiny_run):
+    out, summary = tiny_run
+    saved = np.load(out / "predictions.npz")
+    assert saved["methods"].tolist() == ["fixed-60", "random"]
+    assert saved["mean"].shape == saved["std"].shape == (2, 16)
+    np.testing.assert_array_equal(saved["q_true"], saved["params"][:, 3])
+    assert set(saved["inclination"][1]) <= {0.0, 30.0, 60.0, 90.0}
+    np.testing.assert_array_equal(saved["inclination"][0], 60.0)
+    # the table is recomputable from the file alone
+    from skgal.metrics import regression_report
+    row = next(r for r in summary["table"] if r["method"] == "random"
+               and r["calibration"] == "recalibrated")
+    recomputed = regression_report(saved["q_true"], saved["mean"][1],
+                                   saved["std_recalibrated"][1])
+    assert recomputed["nll"] == pytest.approx(row["nll"])
+    assert row["mean_std"] == pytest.approx(np.mean(saved["std_recalibrated"][1]))
+    assert not list(out.rglob("*.partial"))
+
+
 def test_reproduce_reuses_the_dataset_and_checks_it(tiny_run, monkeypatch):
     out, _ = tiny_run
     calls = []

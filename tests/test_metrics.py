@@ -42,6 +42,7 @@ def test_report_and_breakdown_by_inclination():
     incl = np.repeat([0.0, 30.0], 25)
     report = regression_report(Y, MEAN, STD)
     assert report["n"] == 50 and report["rmse"] >= abs(report["bias"])
+    assert report["mean_std"] == pytest.approx(np.mean(STD))
     parts = scores_by_inclination(Y, MEAN, STD, incl)
     assert list(parts) == [0.0, 30.0]
     assert parts[30.0]["nll"] == pytest.approx(gaussian_nll(Y[25:], MEAN[25:], STD[25:]))
