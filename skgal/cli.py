@@ -112,7 +112,9 @@ def main(argv=None):
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print(f"skgal {args.command}: interrupted; run the same command again to resume",
+        what = ("the dataset and the methods already trained are reused"
+                if args.command == "reproduce" else "it resumes")
+        print(f"skgal {args.command}: interrupted; run the same command again: {what}",
               file=sys.stderr)
         return 130
     except argparse.ArgumentTypeError as exc:

@@ -18,6 +18,7 @@ divided by ``std_scale_``, so the two rows differ by the recalibration alone.
 
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -808,6 +809,39 @@ def write_predictions(data, results, test, out_dir):
     return path
 
 
+_TRAINED_ARRAYS = ("mean", "std", "std_recalibrated", "inclination")
+
+
+def _save_trained(path, run_settings, result):
+    import json
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    arrays = {key: np.asarray(result[key], dtype=float) for key in _TRAINED_ARRAYS}
+    meta = {"settings": run_settings, "history": _jsonable(result["history"]),
+            "std_scale": float(result["std_scale"]), "seconds": float(result["seconds"])}
+    _write_atomically(path, lambda f: np.savez(f, meta=np.asarray(json.dumps(meta)),
+                                                **arrays), mode="wb")
+
+
+def _load_trained(path, run_settings):
+    """A method's saved result, if it was trained with these settings; else None."""
+    import json
+
+    if not os.path.exists(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            arrays = {key: saved[key] for key in _TRAINED_ARRAYS}
+    except (OSError, ValueError, KeyError) as exc:
+        warnings.warn(f"ignoring unreadable {path} ({exc}); training again", stacklevel=3)
+        return None
+    if meta["settings"] != _jsonable(run_settings):
+        return None
+    return {"method": run_settings["method"], **arrays, "history": meta["history"],
+            "std_scale": meta["std_scale"], "seconds": meta["seconds"]}
+
+
 def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -829,8 +863,10 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     Parameters
     ----------
     out_dir : str
-        Output directory; a dataset already there (``galaxies.h5``) is reused when its
-        settings match.
+        Output directory. A dataset already there (``galaxies.h5``) is reused when its
+        settings match, and so is each method already trained there with the same
+        preset and seed (``trained/<method>.npz``), so an interrupted run, run again,
+        goes on from the method it was training.
     preset : {"quick", "paper"} or Preset, default="quick"
         The size of the run (see :data:`PRESETS`).
     seed : int, default=0
@@ -846,8 +882,9 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     -------
     dict
         The content of results.json: ``settings``, ``versions``, ``machine``,
-        ``seconds``, ``std_scale`` and ``history`` per method, ``table`` and
-        ``figures``.
+        ``seconds``, ``reused`` (the methods loaded from ``trained/`` rather than
+        trained; their ``seconds`` are from the run that trained them), ``std_scale`` and
+        ``history`` per method, ``table`` and ``figures``.
 
     Examples
     --------
@@ -859,8 +896,9 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     >>> out = tempfile.mkdtemp()
     >>> summary = reproduce(out, Preset(n_galaxies=30, epochs=1),
     ...                     methods=("fixed-90", "random"), progress=False)
-    >>> sorted(os.listdir(out))
-    ['figures', 'galaxies.h5', 'predictions.npz', 'results.json', 'table1.csv', 'table1.md']
+    >>> sorted(os.listdir(out))  # doctest: +NORMALIZE_WHITESPACE
+    ['figures', 'galaxies.h5', 'predictions.npz', 'results.json', 'table1.csv', 'table1.md',
+     'trained']
     >>> sorted({row["method"] for row in summary["table"]})[:4]
     ['classical (fixed-90)', 'classical (random)', 'fixed-90', 'prior']
     """
@@ -870,13 +908,23 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
                             progress=progress)
     seconds = {"simulate_or_load": time.perf_counter() - start}
     train, test = split(len(data.target), seed=seed, test_fraction=preset.test_fraction)
-    results = {}
+    results, reused = {}, []
     for method in methods:
-        callbacks = [_epoch_bar(method, preset.epochs)] if progress else None
-        results[method] = train_method(data, method, train, test, epochs=preset.epochs,
-                                       seed=seed, batch_size=preset.batch_size,
-                                       learning_rate_schedule=preset.learning_rate_schedule,
-                                       callbacks=callbacks)
+        # each finished training is kept, so an interrupted run loses only the one under way
+        checkpoint = os.path.join(out_dir, "trained", f"{method}.npz")
+        run_settings = {"preset": asdict(preset), "seed": seed, "method": method}
+        results[method] = _load_trained(checkpoint, run_settings)
+        if results[method] is None:
+            callbacks = [_epoch_bar(method, preset.epochs)] if progress else None
+            results[method] = train_method(
+                data, method, train, test, epochs=preset.epochs, seed=seed,
+                batch_size=preset.batch_size,
+                learning_rate_schedule=preset.learning_rate_schedule, callbacks=callbacks)
+            _save_trained(checkpoint, run_settings, results[method])
+        else:
+            reused.append(method)
+            if progress:
+                print(f"train {method:9s}: reusing {checkpoint}")
         seconds[f"train_{method}"] = results[method]["seconds"]
     q_test = data.target[test]
     baselines = {"prior": prior_baseline(data.target[train], len(test))}
@@ -893,6 +941,7 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
         "versions": versions(),
         "machine": machine(),
         "seconds": seconds,
+        "reused": reused,
         "std_scale": {m: r["std_scale"] for m, r in results.items()},
         "history": {m: r["history"] for m, r in results.items()},
         "table": rows,

@@ -92,6 +92,34 @@ def test_reproduce_saves_the_test_predictions(tiny_run):
     assert not list(out.rglob("*.partial"))
 
 
+def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monkeypatch):
+    out, summary = tiny_run
+    assert sorted(p.name for p in (out / "trained").iterdir()) == ["fixed-60.npz", "random.npz"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(experiments, "train_method", refuse)
+    again = reproduce(str(out), Preset(n_galaxies=80, epochs=2), seed=0, progress=False,
+                      methods=("fixed-60", "random"))
+    assert again["reused"] == ["fixed-60", "random"]
+    assert again["table"] == summary["table"]
+    assert again["history"] == summary["history"]
+
+    # another preset or seed is another run: it trains (here, refuses to)
+    with pytest.raises(AssertionError, match="trained again"):
+        reproduce(str(out), Preset(n_galaxies=80, epochs=3), seed=0, progress=False,
+                  methods=("fixed-60",))
+
+
+def test_an_unreadable_checkpoint_is_trained_again(tmp_path):
+    path = tmp_path / "trained" / "all.npz"
+    path.parent.mkdir()
+    path.write_bytes(b"not a zip file")
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert experiments._load_trained(str(path), {"method": "all"}) is None
+
+
 def test_reproduce_reuses_the_dataset_and_checks_it(tiny_run, monkeypatch):
     out, _ = tiny_run
     calls = []
