@@ -26,7 +26,6 @@ import numpy as np  # noqa: E402
 from skgal import ProbabilisticQRegressor, ProjectionSelector, SersicGalaxySimulator  # noqa: E402
 from skgal.metrics import gaussian_nll, interval_coverage  # noqa: E402
 
-
 INPUTS = {"i=30": ProjectionSelector("fixed", inclination=30),
           "i=60": ProjectionSelector("fixed", inclination=60),
           "i=90": ProjectionSelector("fixed", inclination=90),

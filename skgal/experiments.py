@@ -79,8 +79,9 @@ class Preset:
     Examples
     --------
     >>> from skgal.experiments import PRESETS, Preset
-    >>> PRESETS["paper"]
-    Preset(n_galaxies=10000, epochs=100, batch_size=32, test_fraction=0.2, learning_rate_schedule='cosine')
+    >>> PRESETS["paper"]  # doctest: +NORMALIZE_WHITESPACE
+    Preset(n_galaxies=10000, epochs=100, batch_size=32, test_fraction=0.2,
+           learning_rate_schedule='cosine')
     >>> smoke = Preset(n_galaxies=200, epochs=3)  # for reproduce(out_dir, smoke)
     """
 
@@ -681,8 +682,14 @@ def write_figures(data, results, test, out_dir, *, seed):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plotting import (plot_calibration, plot_galaxy, plot_galaxy_grid,
-                           plot_inclinations, plot_loss_curves, plot_predictions)
+    from .plotting import (
+        plot_calibration,
+        plot_galaxy,
+        plot_galaxy_grid,
+        plot_inclinations,
+        plot_loss_curves,
+        plot_predictions,
+    )
 
     os.makedirs(out_dir, exist_ok=True)
     incl = list(data.inclinations)

@@ -1,9 +1,8 @@
 """scikit-learn's estimator checks over every public estimator, with a reason for each
 expected failure."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
-
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgal import ProjectionSelector, SersicGalaxySimulator
 

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from skgal import experiments
-from skgal.experiments import (PAPER_NLL, Preset, apparent_axis_ratio, classical_estimate,
-                               prior_baseline, reproduce, split)
+from skgal.experiments import (
+    PAPER_NLL,
+    Preset,
+    apparent_axis_ratio,
+    classical_estimate,
+    prior_baseline,
+    reproduce,
+    split,
+)
 
 pytest.importorskip("tensorflow")
 

@@ -3,8 +3,15 @@ import pytest
 from scipy import integrate
 from scipy.stats import norm
 
-from skgal.metrics import (crps_gaussian, gaussian_nll, interval_coverage, nll_scorer,
-                           pit_values, regression_report, scores_by_inclination)
+from skgal.metrics import (
+    crps_gaussian,
+    gaussian_nll,
+    interval_coverage,
+    nll_scorer,
+    pit_values,
+    regression_report,
+    scores_by_inclination,
+)
 
 RNG = np.random.RandomState(0)
 Y = RNG.uniform(0.2, 1.0, 50)

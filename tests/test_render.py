@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 import pytest
+from _reference import pixel_mean, surface_brightness
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import gamma
 
-from _reference import pixel_mean, surface_brightness
 from skgal import SersicGalaxySimulator, sersic_b
 
 RTOL = 1e-3  # the promised accuracy, for every pixel brighter than 1e-6 of the peak
