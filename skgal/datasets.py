@@ -35,6 +35,8 @@ from tqdm.auto import tqdm
 from . import __version__
 from ._simulator import ANGLE_NAMES, PARAMETER_NAMES, SersicGalaxySimulator
 
+__all__ = ["DatasetError", "FORMAT", "FORMAT_VERSION", "load_galaxy_dataset", "make_galaxy_dataset"]
+
 FORMAT = "skgal-galaxy-dataset"
 FORMAT_VERSION = 1
 PARTIAL_SUFFIX = ".partial"
