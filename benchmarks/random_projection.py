@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from skgal import ProbabilisticQRegressor, ProjectionSelector, SersicGalaxySimulator  # noqa: E402
+from skgal.experiments import split  # noqa: E402
 from skgal.metrics import gaussian_nll, scores_by_inclination  # noqa: E402
 
 
@@ -40,9 +41,8 @@ def main():
     sim = SersicGalaxySimulator(n_jobs=-1)
     params, q = sim.sample(args.galaxies, random_state=args.seed)
     stacks = sim.transform(params)
-    order = np.random.RandomState(args.seed).permutation(args.galaxies)
-    n_test = args.galaxies // 5
-    test, train = order[:n_test], order[n_test:]
+    train, test = split(args.galaxies, seed=args.seed)  # the reproduction's split
+    n_test = len(test)
     random_images, inclination = ProjectionSelector(
         "random", random_state=args.seed).fit(stacks[:1]).select(stacks)
     n_channels = stacks.shape[-1]
