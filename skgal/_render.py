@@ -30,6 +30,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ._profile import HZ_DIVISOR
+
 SQRT2PI = math.sqrt(2.0 * math.pi)
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
@@ -624,55 +626,66 @@ def _column_pixel_means(x_near, x_far, at_axis, nodes, weights, geom, n_rows, to
 
 
 # Symmetry: I(x', y') is even in x' and in y' separately (X enters as X^2; s -> -s
-# maps y' -> -y'), so every image is point-symmetric about its centre, and mirror-
-# symmetric about both axes when the position angle is a multiple of 90 degrees.
+# maps y' -> -y'), so the image of a centred galaxy is point-symmetric about the
+# stamp's centre, and mirror-symmetric about both axes when the position angle is a
+# multiple of 90 degrees. An off-centre galaxy has no symmetry on the pixel grid.
+NO_SYMMETRY = 0
+POINT = 1
+MIRROR = 2  # point and both axes
+
 
 @njit(cache=True, nogil=True)
-def _n_unique(m, aligned):
-    return ((m + 1) // 2) ** 2 if aligned else (m * m + 1) // 2
+def _n_unique(m, sym):
+    if sym == MIRROR:
+        return ((m + 1) // 2) ** 2
+    if sym == POINT:
+        return (m * m + 1) // 2
+    return m * m
 
 
 @njit(cache=True, nogil=True)
-def _unique_pixel(k, m, aligned):
-    width = (m + 1) // 2 if aligned else m
+def _unique_pixel(k, m, sym):
+    width = (m + 1) // 2 if sym == MIRROR else m
     return k // width, k % width
 
 
 @njit(cache=True, nogil=True)
-def _store(grid, r, c, value, aligned):
+def _store(grid, r, c, value, sym):
     m = grid.shape[0]
     grid[r, c] = value
-    grid[m - 1 - r, m - 1 - c] = value
-    if aligned:
+    if sym >= POINT:
+        grid[m - 1 - r, m - 1 - c] = value
+    if sym == MIRROR:
         grid[r, m - 1 - c] = value
         grid[m - 1 - r, c] = value
 
 
 @njit(cache=True, nogil=True)
-def _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws, cw):
-    """Surface brightness at the centres of a (size + 2 pad)^2 grid of pixels."""
+def _centre_grid(geom, cos_pa, sin_pa, sym, size, pad, d, grid, ws, cw, ox, oy):
+    """Surface brightness at the centres of a (size + 2 pad)^2 grid of pixels; the
+    galaxy's centre is at (ox, oy) length units from the stamp's centre."""
     m = size + 2 * pad
     half = 0.5 * (size - 1)
     n_half = (m + 1) // 2
     top = (pad + half) * d  # |coordinate| of index 0; index k is at top - k d
-    if aligned and _columns_resolve(geom, n_half, top, d):  # whole columns at once
+    if sym == MIRROR and _columns_resolve(geom, n_half, top, d):  # whole columns at once
         column = np.empty(n_half)
         for j in range(n_half):
             _column(top - j * d, geom, n_half, top, d, cw, column)
             for k in range(n_half):
                 if sin_pa == 0.0:  # x' = +-x: column j of the image, row k
-                    _store(grid, k, j, column[k], True)
+                    _store(grid, k, j, column[k], MIRROR)
                 else:  # x' = +-y: row j of the image, column k
-                    _store(grid, j, k, column[k], True)
+                    _store(grid, j, k, column[k], MIRROR)
         return
-    for k in range(_n_unique(m, aligned)):
-        r, c = _unique_pixel(k, m, aligned)
-        x = (c - pad - half) * d
-        y = (r - pad - half) * d
+    for k in range(_n_unique(m, sym)):
+        r, c = _unique_pixel(k, m, sym)
+        x = (c - pad - half) * d - ox
+        y = (r - pad - half) * d - oy
         xp = x * cos_pa + y * sin_pa
         yp = -x * sin_pa + y * cos_pa
         v = _los(xp, _GAUSS_KERNEL, yp, 0.0, 0.0, geom, ws)
-        _store(grid, r, c, v, aligned)
+        _store(grid, r, c, v, sym)
 
 
 @njit(cache=True, nogil=True)
@@ -728,23 +741,28 @@ def _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, nodes, weights, ws):
 
 @njit(cache=True, nogil=True)
 def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_out, cw,
-                routes):
-    """Render one image (flux, float64) into out[size, size].
+                routes, ox, oy):
+    """Render one image (flux, float64) into out[size, size], the galaxy's centre at
+    (ox, oy) length units from the stamp's centre.
 
     ``routes`` counts how the unique pixels of pixel-sampled images were integrated:
     [finite differences, 3x3 Gauss-Legendre, 4x4 Gauss-Legendre, exact].
     """
-    aligned = cos_pa == 0.0 or sin_pa == 0.0
+    centred = ox == 0.0 and oy == 0.0
+    aligned = centred and (cos_pa == 0.0 or sin_pa == 0.0)
+    # the fast paths (symmetries, whole columns, the edge-on outer product) hold only
+    # for a galaxy centred on the stamp
+    sym = MIRROR if aligned else (POINT if centred else NO_SYMMETRY)
     if aligned and geom[5] == 0.0:
         _edge_on_aligned(geom, sin_pa, size, d, sampling, out, ws, ws_out)
         return
     if sampling == CENTER:
-        _centre_grid(geom, cos_pa, sin_pa, aligned, size, 0, d, out, ws, cw)
+        _centre_grid(geom, cos_pa, sin_pa, sym, size, 0, d, out, ws, cw, ox, oy)
         return
     pad = 2
     m = size + 2 * pad
     grid = scratch[:m, :m]
-    _centre_grid(geom, cos_pa, sin_pa, aligned, size, pad, d, grid, ws, cw)
+    _centre_grid(geom, cos_pa, sin_pa, sym, size, pad, d, grid, ws, cw, ox, oy)
     peak = grid.max()
     half = 0.5 * (size - 1)
     sin_i = geom[6]
@@ -781,23 +799,23 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
                     value = _pixel_exact((c - half) * d, (r - half) * d, d, cos_pa, sin_pa,
                                          geom, ws_out, ws)
                     routes[3] += 1
-                _store(out, r, c, value, True)
-                _store(done, r, c, True, True)
-    for k in range(_n_unique(size, aligned)):
-        r, c = _unique_pixel(k, size, aligned)
+                _store(out, r, c, value, MIRROR)
+                _store(done, r, c, True, MIRROR)
+    for k in range(_n_unique(size, sym)):
+        r, c = _unique_pixel(k, size, sym)
         if done[r, c]:
             continue
         gr = r + pad
         gc = c + pad
-        x = (c - half) * d
-        y = (r - half) * d
+        x = (c - half) * d - ox
+        y = (r - half) * d - oy
         xp = x * cos_pa + y * sin_pa
         yp = -x * sin_pa + y * cos_pa
         axis_distance = math.sqrt(xp * xp + yp * yp) if sin_i == 0.0 else abs(xp)
         if axis_distance <= own * (1.0 + 1e-9):  # pixels with an edge on the axis too
             value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
             routes[3] += 1
-            _store(out, r, c, value, aligned)
+            _store(out, r, c, value, sym)
             continue
         f0 = grid[gr, gc]
         dxx = grid[gr, gc - 1] - 2.0 * f0 + grid[gr, gc + 1]
@@ -834,7 +852,7 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
                     routes[3] += 1
         else:
             routes[0] += 1
-        _store(out, r, c, value, aligned)
+        _store(out, r, c, value, sym)
 
 
 @njit(cache=True, nogil=True)
@@ -851,7 +869,7 @@ def _render_batch(table, size, d, sampling, out, routes):
         q = table[k, 4]
         incl = table[k, 5]
         pa = table[k, 6]
-        h = q * re / 1.177
+        h = q * re / HZ_DIVISOR
         if incl == 0.0:
             cos_i, sin_i = 1.0, 0.0
         elif incl == 90.0:
@@ -870,24 +888,28 @@ def _render_batch(table, size, d, sampling, out, routes):
         # peak brightness scale, for absolute tolerances: the face-on central value
         peak = ie * math.exp(b) * SQRT2PI * h
         geom = (ie, re, n, b, h, cos_i, sin_i, peak)
+        # offsets come in pixels; 0.0 * d stays an exact zero, so centred galaxies
+        # keep every fast path
         _render_one(geom, cos_pa, sin_pa, size, d, sampling, out[k], scratch, ws, ws_out, cw,
-                    routes)
+                    routes, table[k, 7] * d, table[k, 8] * d)
 
 
 def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
-                inclination, position_angle, *, image_size, pixel_scale, sampling,
-                routes=None):
+                inclination, position_angle, x_offset=0.0, y_offset=0.0, *, image_size,
+                pixel_scale, sampling, routes=None):
     """Render one image per row of the (broadcast) parameter arrays.
 
     All parameters are 1-D arrays of one length (validated by the caller):
     ``I_e``, ``R_e`` (length units), ``n``, ``b_n``, ``q``, inclination and position
-    angle (degrees). Returns float64 flux images of shape (m, size, size), in units
+    angle (degrees), and the centre's offset from the stamp's centre (pixels, +x
+    towards higher column index, +y towards higher row index). Returns float64 flux images of shape (m, size, size), in units
     of ``I_e`` times length. ``sampling`` is ``"center"`` or ``"pixel"``. ``routes``,
     an int64 array of 4 if given, accumulates how pixels were integrated (diagnostics).
     """
     table = np.ascontiguousarray(np.column_stack(
-        [intensity, effective_radius, sersic_index, sersic_b, flattening,
-         inclination, position_angle]).astype(np.float64))
+        np.broadcast_arrays(intensity, effective_radius, sersic_index, sersic_b, flattening,
+                            inclination, position_angle, x_offset, y_offset)
+    ).astype(np.float64))
     out = np.empty((table.shape[0], image_size, image_size))
     code = CENTER if sampling == "center" else PIXEL
     if routes is None:

@@ -11,9 +11,11 @@ from sklearn.utils.validation import check_array
 
 from ._profile import sersic_b
 from ._render import render_flux
+from ._table import (ALL_COLUMNS, REQUIRED_COLUMNS, as_table, check_count, is_positional,
+                     read_parameter_table)
 
-#: Columns of a parameter table, in order. The last two are optional.
-PARAMETER_NAMES = ("I_e", "R_e", "n", "q")
+#: The required columns of a parameter table, and the two angles of the old layout.
+PARAMETER_NAMES = REQUIRED_COLUMNS
 ANGLE_NAMES = ("inclination", "position_angle")
 PAPER_INCLINATIONS = (0.0, 30.0, 60.0, 90.0)
 _RANDOM_INCLINATIONS = ("uniform", "isotropic")
@@ -55,36 +57,6 @@ def _check_inclinations(inclinations):
     return tuple(float(v) for v in values)
 
 
-def check_parameter_table(X, *, name="X"):
-    """Validate a table of galaxy parameters; returns a float64 array.
-
-    Columns: ``I_e, R_e, n, q`` and optionally ``inclination`` (degrees, in
-    [0, 90]) and ``position_angle`` (degrees, any finite value).
-    """
-    X = check_array(X, dtype=np.float64, ensure_all_finite=True, ensure_min_samples=1,
-                    input_name=name)
-    if X.shape[1] not in (4, 5, 6):
-        raise ValueError(
-            f"{name} must have 4 columns {PARAMETER_NAMES}, optionally followed by "
-            f"{ANGLE_NAMES}; got {X.shape[1]} columns")
-    checks = (
-        ("I_e", X[:, 0] > 0, "> 0"),
-        ("R_e", X[:, 1] > 0, "> 0"),
-        ("n", X[:, 2] > 0, "> 0"),
-        ("q", (X[:, 3] > 0) & (X[:, 3] <= 1), "in (0, 1]"),
-    )
-    if X.shape[1] >= 5:
-        checks += (("inclination", (X[:, 4] >= 0) & (X[:, 4] <= 90), "in [0, 90] degrees"),)
-    for column, ok, allowed in checks:
-        if not np.all(ok):
-            row = int(np.flatnonzero(~ok)[0])
-            index = (PARAMETER_NAMES + ANGLE_NAMES).index(column)
-            raise ValueError(
-                f"{name}: column {column!r} must be {allowed}; row {row} has "
-                f"{X[row, index]!r}")
-    return X
-
-
 class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     """Images of inclined Sérsic discs: a transformer from parameters to images.
 
@@ -109,8 +81,14 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         uniform in [0, 90] per galaxy in ``sample``; ``"isotropic"`` draws
         ``cos i`` uniform (random orientations). Either way the drawn angle is a
         column of the table and ``transform`` renders one channel at it.
-    position_angle : float, default=0.0
+    position_angle : float or "uniform", default=0.0
         Position angle in degrees, used when the table has no such column.
+        ``"uniform"`` draws it uniform in [0, 180) per galaxy in ``sample``, as the
+        table's ``position_angle`` column (the image repeats every 180 degrees).
+    max_offset : float, default=0.0
+        ``sample`` draws the galaxy's centre uniform within this many pixels of the
+        stamp's centre along each axis, as the columns ``x_offset`` and ``y_offset``
+        (pixels). 0 draws no offset. It must be below ``image_size / 2``.
     sampling : {"pixel", "center"}, default="pixel"
         ``"pixel"``: the mean surface brightness over each pixel, as a detector
         records it. ``"center"``: the value at the pixel centre, as the thesis did.
@@ -137,6 +115,8 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of parameter columns seen in ``fit`` (when ``fit`` got ``X``).
+    feature_names_in_ : ndarray of str
+        The columns' names, when ``fit`` got a dataframe.
 
     Examples
     --------
@@ -153,7 +133,9 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         "image_size": [Interval(numbers.Integral, 8, None, closed="left")],
         "pixel_scale": [Interval(numbers.Real, 0, None, closed="neither")],
         "inclinations": ["array-like", StrOptions(set(_RANDOM_INCLINATIONS))],
-        "position_angle": [Interval(numbers.Real, None, None, closed="neither")],
+        "position_angle": [Interval(numbers.Real, None, None, closed="neither"),
+                           StrOptions({"uniform"})],
+        "max_offset": [Interval(numbers.Real, 0, None, closed="left")],
         "sampling": [StrOptions({"pixel", "center"})],
         "output": [StrOptions({"magnitude", "flux"})],
         "zero_point": [Interval(numbers.Real, None, None, closed="neither")],
@@ -167,7 +149,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, *, image_size=64, pixel_scale=1.0, inclinations=PAPER_INCLINATIONS,
-                 position_angle=0.0, sampling="pixel", output="magnitude", zero_point=25.0,
+                 position_angle=0.0, max_offset=0.0, sampling="pixel", output="magnitude", zero_point=25.0,
                  magnitude_limit=35.0, intensity_range=(0.1, 1.0),
                  effective_radius_range=(5.0, 30.0), sersic_index_range=(0.5, 2.0),
                  flattening_range=(0.2, 1.0), n_jobs=None, random_state=None):
@@ -175,6 +157,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         self.pixel_scale = pixel_scale
         self.inclinations = inclinations
         self.position_angle = position_angle
+        self.max_offset = max_offset
         self.sampling = sampling
         self.output = output
         self.zero_point = zero_point
@@ -200,7 +183,36 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             "flattening_range": _check_range(
                 "flattening_range", self.flattening_range, low=0, high=1),
         }
+        if not self.max_offset < self.image_size / 2:
+            raise ValueError(
+                f"max_offset must be below image_size / 2 = {self.image_size / 2:g} pixels, "
+                f"so that the centre stays in the stamp; got {self.max_offset!r}")
         return inclinations, priors
+
+    def table_columns(self):
+        """The columns of the table that :meth:`sample` draws, in order.
+
+        Returns
+        -------
+        tuple of str
+            ``I_e, R_e, n, q``, then ``inclination`` when it is drawn per galaxy,
+            ``position_angle`` when it is drawn (``position_angle="uniform"``) and
+            ``x_offset, y_offset`` when ``max_offset > 0``.
+
+        Examples
+        --------
+        >>> from skgal import SersicGalaxySimulator
+        >>> SersicGalaxySimulator(position_angle="uniform", max_offset=2).table_columns()
+        ('I_e', 'R_e', 'n', 'q', 'position_angle', 'x_offset', 'y_offset')
+        """
+        names = list(REQUIRED_COLUMNS)
+        if isinstance(self.inclinations, str):
+            names.append("inclination")
+        if isinstance(self.position_angle, str):
+            names.append("position_angle")
+        if self.max_offset > 0:
+            names += ["x_offset", "y_offset"]
+        return tuple(names)
 
     @property
     def per_galaxy_inclination(self):
@@ -214,7 +226,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 4 to 6), default=None
+        X : array-like or dataframe of shape (n_samples, n_columns), default=None
             Parameter table (see :meth:`transform`), only checked.
         y : ignored
 
@@ -224,19 +236,40 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         """
         self._check_settings()
         if X is not None:
-            X = check_parameter_table(X)
-            self.n_features_in_ = X.shape[1]
+            table = self._read_table(X)
+            self.n_features_in_ = len(table.names)
+            if table.from_frame:
+                self.feature_names_in_ = np.asarray(table.names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
         return self
+
+    def _read_table(self, X):
+        table = read_parameter_table(X)
+        if "x_offset" in table:
+            limit = self.image_size / 2
+            for column in ("x_offset", "y_offset"):
+                bad = np.flatnonzero(~(np.abs(table.columns[column]) < limit))
+                if bad.size:
+                    raise ValueError(
+                        f"X: column {column!r} must lie in (-{limit:g}, {limit:g}) pixels "
+                        f"(image_size / 2), so that the centre stays in the stamp; row "
+                        f"{int(bad[0])} has {table.columns[column][bad[0]]!r}")
+        return table
 
     def transform(self, X):
         """Render the galaxies of a parameter table.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 4), (n_samples, 5) or (n_samples, 6)
-            Columns ``I_e, R_e, n, q``: one channel per entry of ``inclinations``.
-            With a 5th column ``inclination`` (degrees) or also a 6th
-            ``position_angle`` (degrees), one channel per row at its own angles.
+        X : array-like or dataframe of shape (n_samples, n_columns)
+            Columns ``I_e, R_e, n, q`` and optionally ``inclination``,
+            ``position_angle``, ``x_offset`` and ``y_offset`` (see the user guide). A
+            dataframe is read by column name; a plain array by position, in that
+            order (4, 5, 6 or 8 columns). Without an ``inclination`` column, one
+            channel per entry of ``inclinations``; with it, one channel per row at
+            its own inclination. A missing ``position_angle`` is the estimator's
+            fixed one; missing offsets are 0.
 
         Returns
         -------
@@ -244,28 +277,36 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             Channels last. Flux (``I_e`` times length) or magnitudes per ``output``.
         """
         inclinations, _ = self._check_settings()
-        X = check_parameter_table(X)
-        n = X.shape[0]
-        if X.shape[1] == 4:
+        table = self._read_table(X)
+        n = len(table)
+        if "inclination" in table:
+            incl = table.columns["inclination"]
+            rows = np.arange(n)
+        else:
             if isinstance(inclinations, str):
                 raise ValueError(
                     f"inclinations={inclinations!r} draws an inclination per galaxy: "
-                    "transform needs a table with an 'inclination' column (5th), as "
-                    "returned by sample()")
+                    "transform needs a table with an 'inclination' column, as returned "
+                    "by sample()")
             incl = np.tile(np.asarray(inclinations), n)
             rows = np.repeat(np.arange(n), len(inclinations))
-        else:
-            incl = X[:, 4]
-            rows = np.arange(n)
-        pa = X[rows, 5] if X.shape[1] == 6 else np.full(rows.size, float(self.position_angle))
-        params = X[rows, :4]
-        flux = self._render(params, incl, pa)
+        if "position_angle" not in table and isinstance(self.position_angle, str):
+            raise ValueError(
+                f"position_angle={self.position_angle!r} draws a position angle per galaxy: "
+                "transform needs a table with a 'position_angle' column, as returned by "
+                "sample()")
+        pa = table.get("position_angle", 0.0 if isinstance(self.position_angle, str)
+                       else self.position_angle)[rows]
+        params = table.to_array(REQUIRED_COLUMNS)[rows]
+        offsets = np.column_stack([table.get("x_offset", 0.0)[rows],
+                                   table.get("y_offset", 0.0)[rows]])
+        flux = self._render(params, incl, pa, offsets)
         images = self._to_output(flux)
         channels = images.shape[0] // n
         images = images.reshape(n, channels, self.image_size, self.image_size)
         return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
 
-    def _render(self, params, incl, pa):
+    def _render(self, params, incl, pa, offsets):
         """Flux images (m, size, size) float64, rendered in parallel threads."""
         b = sersic_b(params[:, 2])
         b = np.atleast_1d(b)
@@ -278,7 +319,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                       sampling=self.sampling)
         parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(render_flux)(params[s, 0], params[s, 1], params[s, 2], b[s], params[s, 3],
-                                 incl[s], pa[s], **kwargs)
+                                 incl[s], pa[s], offsets[s, 0], offsets[s, 1], **kwargs)
             for s in chunks)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
@@ -288,7 +329,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         floor = 10.0 ** (-0.4 * (self.magnitude_limit - self.zero_point))
         return (self.zero_point - 2.5 * np.log10(np.maximum(flux, floor))).astype(np.float32)
 
-    def sample(self, n_samples, random_state=None):
+    def sample(self, n_samples, random_state=None, *, as_frame="auto"):
         """Draw galaxy parameters from the prior.
 
         Parameters
@@ -299,31 +340,64 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             Seed; ``None`` uses the estimator's ``random_state``. The draws are a
             row-major stream, so ``sample(a + b)`` equals ``sample(a)`` followed by
             ``sample(b)`` from the same RandomState.
+        as_frame : bool or "auto", default="auto"
+            Return a pandas DataFrame with named columns. ``"auto"`` does so only
+            when a plain array cannot hold the columns by position (a drawn
+            position angle or offset at fixed inclinations, say).
 
         Returns
         -------
-        X : ndarray of shape (n_samples, 4) or (n_samples, 5)
-            ``I_e, R_e, n, q``, and ``inclination`` (degrees) when it is drawn per galaxy.
+        X : ndarray or DataFrame of shape (n_samples, n_columns)
+            The columns of :meth:`table_columns`: ``I_e, R_e, n, q``, then
+            ``inclination`` (degrees), ``position_angle`` (degrees) and
+            ``x_offset, y_offset`` (pixels) where they are drawn.
         y : ndarray of shape (n_samples,)
             The target, ``q``.
+
+        Examples
+        --------
+        Four fixed inclinations at one random position angle per galaxy:
+
+        >>> from skgal import SersicGalaxySimulator
+        >>> sim = SersicGalaxySimulator(image_size=16, position_angle="uniform")
+        >>> X, y = sim.sample(2, random_state=0)
+        >>> list(X.columns)
+        ['I_e', 'R_e', 'n', 'q', 'position_angle']
+        >>> sim.transform(X).shape
+        (2, 16, 16, 4)
         """
         inclinations, priors = self._check_settings()
-        if (not isinstance(n_samples, numbers.Integral) or isinstance(n_samples, bool)
-                or n_samples < 1):
-            raise ValueError(f"n_samples must be an integer >= 1; got {n_samples!r}")
+        n_samples = check_count(n_samples, "n_samples")
+        if as_frame not in (True, False, "auto"):
+            raise ValueError(f"as_frame must be True, False or 'auto'; got {as_frame!r}")
+        names = self.table_columns()
+        if as_frame is False and not is_positional(names):
+            raise ValueError(
+                f"the drawn columns {list(names)} skip a column of the positional order "
+                f"{list(ALL_COLUMNS)}, so only a dataframe can hold them: pass "
+                "as_frame=True (or 'auto')")
         rng = check_random_state(self.random_state if random_state is None else random_state)
-        per_galaxy = isinstance(inclinations, str)
-        u = rng.random_sample((int(n_samples), 5 if per_galaxy else 4))
+        # one uniform per column, row-major: the stream of the four-column default is
+        # the thesis-era one, so today's defaults draw today's galaxies
+        u = rng.random_sample((n_samples, len(names)))
         X = np.empty_like(u)
         for j, key in enumerate(("intensity_range", "effective_radius_range",
                                  "sersic_index_range", "flattening_range")):
             lo, hi = priors[key]
             X[:, j] = lo + (hi - lo) * u[:, j]
-        if inclinations == "uniform":
-            X[:, 4] = 90.0 * u[:, 4]
-        elif inclinations == "isotropic":
-            X[:, 4] = np.degrees(np.arccos(1.0 - u[:, 4]))  # cos i uniform in (0, 1]
-        return X, X[:, 3].copy()
+        for j, name in enumerate(names[4:], start=4):
+            if name == "inclination":
+                if inclinations == "uniform":
+                    X[:, j] = 90.0 * u[:, j]
+                else:  # isotropic: cos i uniform in (0, 1]
+                    X[:, j] = np.degrees(np.arccos(1.0 - u[:, j]))
+            elif name == "position_angle":
+                X[:, j] = 180.0 * u[:, j]
+            else:  # an offset, uniform in [-max_offset, max_offset)
+                X[:, j] = self.max_offset * (2.0 * u[:, j] - 1.0)
+        y = X[:, 3].copy()
+        frame = as_frame is True or (as_frame == "auto" and not is_positional(names))
+        return as_table(X, names, as_frame=frame), y
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output channels (the last image axis).
@@ -347,7 +421,8 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         ['inclination_0', 'inclination_30', 'inclination_60', 'inclination_90']
         """
         inclinations = _check_inclinations(self.inclinations)
-        per_row = getattr(self, "n_features_in_", 4) >= 5 or isinstance(inclinations, str)
+        names = getattr(self, "feature_names_in_", ALL_COLUMNS[:getattr(self, "n_features_in_", 4)])
+        per_row = "inclination" in names or isinstance(inclinations, str)
         if per_row:
             return np.asarray(["inclination_per_galaxy"], dtype=object)
         return np.asarray([f"inclination_{v:g}" for v in inclinations], dtype=object)
