@@ -5,14 +5,20 @@ The public names are re-exported here; the modules behind them are private.
 
 __version__ = "0.1.0"
 
+from ._noise import CCDNoise, GaussianSNRNoise
+from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity
 from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
 
 __all__ = [
+    "CCDNoise",
+    "GaussianSNRNoise",
     "ProbabilisticQRegressor",
     "ProjectionSelector",
     "SersicGalaxySimulator",
+    "ToMagnitudes",
+    "robust_noise_sigma",
     "scale_height",
     "sersic_b",
     "sersic_emissivity",
