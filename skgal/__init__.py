@@ -8,12 +8,16 @@ __version__ = "0.1.0"
 from ._noise import CCDNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity
+from ._psf import GaussianPSF, ImagePSF, MoffatPSF
 from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
 
 __all__ = [
     "CCDNoise",
+    "GaussianPSF",
     "GaussianSNRNoise",
+    "ImagePSF",
+    "MoffatPSF",
     "ProbabilisticQRegressor",
     "ProjectionSelector",
     "SersicGalaxySimulator",

@@ -320,6 +320,8 @@ def _los(x, kernel, y0, ya, yb, geom, ws):
     points[m] = math.asinh(hi / a)
     m += 1
     points[:m].sort()
+    if pref == 0.0:  # so far from the disc plane that the light underflows
+        return 0.0
     args = (x2, a, _FLAT_KERNEL if flat else kernel, y0, ya, yb, cos_i,
             hs, inv_re2, half_inv_n, b)
     atol = FLOOR * peak / pref

@@ -6,9 +6,10 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array
 
+from ._fourier import _Grids, render_psf
 from ._profile import sersic_b
 from ._render import render_flux
 from ._table import (ALL_COLUMNS, REQUIRED_COLUMNS, as_table, check_count, is_positional,
@@ -92,6 +93,11 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     sampling : {"pixel", "center"}, default="pixel"
         ``"pixel"``: the mean surface brightness over each pixel, as a detector
         records it. ``"center"``: the value at the pixel centre, as the thesis did.
+    psf : GaussianPSF, MoffatPSF, ImagePSF or None, default=None
+        The point-spread function, in the length unit of ``R_e``. The image is then
+        the continuous image convolved with the continuous PSF, averaged over each
+        pixel (or taken at its centre), computed exactly in Fourier space (see the
+        user guide, "Observing"). ``None``: no PSF, the line-of-sight engine.
     output : {"magnitude", "flux"}, default="magnitude"
         ``"flux"``: surface brightness in units of ``I_e`` times length.
         ``"magnitude"``: ``zero_point - 2.5 log10(flux)``, clipped at
@@ -137,6 +143,8 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                            StrOptions({"uniform"})],
         "max_offset": [Interval(numbers.Real, 0, None, closed="left")],
         "sampling": [StrOptions({"pixel", "center"})],
+        "psf": [None, HasMethods(["transform", "max_wavenumber", "core_radius",
+                                  "wing_radius"])],
         "output": [StrOptions({"magnitude", "flux"})],
         "zero_point": [Interval(numbers.Real, None, None, closed="neither")],
         "magnitude_limit": [Interval(numbers.Real, None, None, closed="neither")],
@@ -149,7 +157,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, *, image_size=64, pixel_scale=1.0, inclinations=PAPER_INCLINATIONS,
-                 position_angle=0.0, max_offset=0.0, sampling="pixel", output="magnitude", zero_point=25.0,
+                 position_angle=0.0, max_offset=0.0, sampling="pixel", psf=None, output="magnitude", zero_point=25.0,
                  magnitude_limit=35.0, intensity_range=(0.1, 1.0),
                  effective_radius_range=(5.0, 30.0), sersic_index_range=(0.5, 2.0),
                  flattening_range=(0.2, 1.0), n_jobs=None, random_state=None):
@@ -159,6 +167,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         self.position_angle = position_angle
         self.max_offset = max_offset
         self.sampling = sampling
+        self.psf = psf
         self.output = output
         self.zero_point = zero_point
         self.magnitude_limit = magnitude_limit
@@ -315,12 +324,23 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         # several chunks per worker balance the load; images do not depend on it
         bounds = np.linspace(0, m, min(m, 4 * workers) + 1).astype(int)
         chunks = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-        kwargs = dict(image_size=self.image_size, pixel_scale=self.pixel_scale,
-                      sampling=self.sampling)
-        parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(render_flux)(params[s, 0], params[s, 1], params[s, 2], b[s], params[s, 3],
-                                 incl[s], pa[s], offsets[s, 0], offsets[s, 1], **kwargs)
-            for s in chunks)
+        if self.psf is None:
+            kwargs = dict(image_size=self.image_size, pixel_scale=self.pixel_scale,
+                          sampling=self.sampling)
+            parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(render_flux)(params[s, 0], params[s, 1], params[s, 2], b[s],
+                                     params[s, 3], incl[s], pa[s], offsets[s, 0],
+                                     offsets[s, 1], **kwargs)
+                for s in chunks)
+        else:
+            # the PSF's transform on each lattice is shared by the threads
+            kwargs = dict(psf=self.psf, image_size=self.image_size,
+                          pixel_scale=self.pixel_scale, sampling=self.sampling,
+                          grids=_Grids(self.psf, float(self.pixel_scale)))
+            parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2], params[s, 3],
+                                    incl[s], pa[s], offsets[s, 0], offsets[s, 1], **kwargs)
+                for s in chunks)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _to_output(self, flux):

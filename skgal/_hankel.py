@@ -1,0 +1,333 @@
+"""The Sérsic profile's Fourier transform: its zeroth-order Hankel transform.
+
+    g_n(kappa) = 2 pi Int_0^inf exp(-b_n (u^(1/n) - 1)) J0(kappa u) u du,
+
+so that the face-on profile ``S(r) = exp(-b_n((r/R_e)^(1/n) - 1))`` has the 2-D transform
+``R_e^2 g_n(k R_e)``; ``g_n(0) = 2 pi n e^b Gamma(2n) / b^(2n)`` is its total.
+
+Method: a Mellin-Barnes integral, summed by the trapezoidal rule. The Mellin
+transforms ``M[J0](s) = 2^(s-1) Gamma(s/2) / Gamma(1 - s/2)`` and
+``M[exp(-b u^(1/n))](s) = n b^(-ns) Gamma(ns)`` give, by Parseval, with
+``x = kappa / b^n``,
+
+    G(x) = g / g(0) = 1/(2 pi i) Int_{c - i inf}^{c + i inf} F(s) x^(-s) ds,
+    F(s) = 2^(s-1) Gamma(s/2) Gamma(2n - n s) / (Gamma(1 - s/2) Gamma(2n)),
+
+valid for ``0 < c < 2 + 1/n``. ``|F(c + i tau)|`` decays like ``exp(-n pi |tau| / 2)``
+and F is analytic in a strip of half-width about 1 around the line, so the trapezoidal
+rule with step 0.15 is accurate to about 1e-16 of the integrand's size. Two lines avoid
+cancellation: ``c = +1`` for large x, and ``c = -1`` (crossing the pole at s = 0, whose
+residue is 1) for small x, switched where their round-off levels balance. Per galaxy
+that is about 2N complex log-gammas (N ~ 50 at n = 6, 180 at n = 1, 540 at n = 0.3);
+each kappa is then one N-term Horner sum. One formula holds for every kappa >= 0:
+no oscillatory quadrature, no asymptotic series.
+
+Checked (tests/test_hankel.py) against the closed forms at n = 1/2 (a Gaussian) and
+n = 1, and against an independent quadrature: a contour rotation of
+``Re Int f H0^(1)(kappa u) u du``, to ~1e-15 of g(0) for 0.3 <= n <= 6.
+
+For many wavenumbers a table of g, dg/dy and d2g/dy2 on a uniform grid in
+``y = ln(kappa + k0)`` is interpolated by quintic Hermite polynomials (256 nodes on
+[0, 3000]: < 5e-11 of g(0) for n >= 0.5). This module imports nothing from skgal.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+from scipy.special import gammaincinv
+
+DTAU = 0.15        # trapezoid step in Im(s)
+JMAX = 1200        # max number of nodes per contour (enough for n >= ~0.2)
+C_R = 1.0          # large-kappa contour
+C_L = -1.0         # small-kappa contour (residue 1 at s=0 added)
+_TRUNC = 1e-18     # coefficient truncation, relative to sum |C_j|
+
+# Stirling coefficients B_2k / (2k (2k-1)), k = 1..9
+_ST = np.array([1/12, -1/360, 1/1260, -1/1680, 1/1188, -691/360360, 1/156,
+                -3617/122400, 43867/244188])
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+@nb.njit(nogil=True, cache=True)
+def _clgamma(z):
+    """log Gamma(z) for complex z with Re z > 0 (branch irrelevant: only exp() is used)."""
+    p = 1.0 + 0.0j
+    while abs(z) < 12.0:
+        p *= z
+        z += 1.0
+    iz = 1.0 / z
+    iz2 = iz * iz
+    ser = _ST[8]
+    for k in range(7, -1, -1):
+        ser = ser * iz2 + _ST[k]
+    return (z - 0.5) * np.log(z) - z + _HALF_LOG_2PI + ser * iz - np.log(p)
+
+
+@nb.njit(nogil=True, cache=True)
+def _j0_mellin_factors(c, jmax):
+    """A_j = 2^(s-1) Gamma(s/2) / Gamma(1-s/2) at s = c + i j DTAU (n-independent)."""
+    out = np.empty(jmax, np.complex128)
+    ln2 = math.log(2.0)
+    for j in range(jmax):
+        s = complex(c, j * DTAU)
+        h = 0.5 * s
+        if c < 0:   # Gamma(h) = Gamma(h+1)/h keeps the lgamma argument in Re > 0
+            la = _clgamma(h + 1.0) - np.log(h)
+        else:
+            la = _clgamma(h)
+        out[j] = np.exp((s - 1.0) * ln2 + la - _clgamma(1.0 - h))
+    return out
+
+
+_FACTORS = []
+
+
+def _j0_factors():
+    """The n-independent factors on both lines, computed on first use (numba compiles)."""
+    if not _FACTORS:
+        _FACTORS.extend([_j0_mellin_factors(C_R, JMAX), _j0_mellin_factors(C_L, JMAX)])
+    return _FACTORS
+
+
+@nb.njit(nogil=True, cache=True)
+def _coeffs(n, c, JF, C):
+    """C_j = JF_j * Gamma(2n - n s_j)/Gamma(2n); returns (N, sum|C_j|)."""
+    a = n * (2.0 - c)
+    lg2n = math.lgamma(2.0 * n)
+    tot = 0.0
+    for j in range(JF.shape[0]):
+        t = j * DTAU
+        v = JF[j] * np.exp(_clgamma(complex(a, -n * t)) - lg2n)
+        if j == 0:
+            v *= 0.5
+        C[j] = v
+        av = abs(v)
+        tot += av
+        if n * t > a + 2.0 and av < _TRUNC * tot:
+            N = j + 1
+            return N, tot
+    raise ValueError("sersic_hankel: n too small for JMAX nodes")
+
+
+@nb.njit(nogil=True, cache=True)
+def _horner(C, N, c, lx, pref, nd, out0, out1, out2):
+    """For each ln x in lx: out0 = pref + dt/pi x^-c Re sum C_j x^(-i t_j),
+    out1/out2 = first/second derivative wrt ln x (if nd >= 1 / 2)."""
+    M = lx.shape[0]
+    zr = np.empty(M)
+    zi = np.empty(M)
+    for m in range(M):
+        ph = -DTAU * lx[m]
+        zr[m] = math.cos(ph)
+        zi[m] = math.sin(ph)
+    sr = np.zeros(M)
+    si = np.zeros(M)
+    s1r = np.zeros(M)
+    s1i = np.zeros(M)
+    s2r = np.zeros(M)
+    s2i = np.zeros(M)
+    for j in range(N - 1, -1, -1):
+        cr = C[j].real
+        ci = C[j].imag
+        if nd == 0:
+            for m in range(M):
+                t = sr[m] * zr[m] - si[m] * zi[m] + cr
+                si[m] = sr[m] * zi[m] + si[m] * zr[m] + ci
+                sr[m] = t
+        else:
+            # d/dlnx x^-s = -s x^-s ;  s = c + i t
+            tj = j * DTAU
+            d1r = -(c * cr - tj * ci)
+            d1i = -(c * ci + tj * cr)
+            d2r = -(c * d1r - tj * d1i)
+            d2i = -(c * d1i + tj * d1r)
+            for m in range(M):
+                a_r = zr[m]
+                a_i = zi[m]
+                t = sr[m] * a_r - si[m] * a_i + cr
+                si[m] = sr[m] * a_i + si[m] * a_r + ci
+                sr[m] = t
+                t = s1r[m] * a_r - s1i[m] * a_i + d1r
+                s1i[m] = s1r[m] * a_i + s1i[m] * a_r + d1i
+                s1r[m] = t
+                t = s2r[m] * a_r - s2i[m] * a_i + d2r
+                s2i[m] = s2r[m] * a_i + s2i[m] * a_r + d2i
+                s2r[m] = t
+    f = DTAU / math.pi
+    for m in range(M):
+        sc = f * math.exp(-c * lx[m])
+        out0[m] = pref + sc * sr[m]
+        if nd >= 1:
+            out1[m] = sc * s1r[m]
+            out2[m] = sc * s2r[m]
+
+
+@nb.njit(nogil=True, cache=True)
+def _sersic_hankel_core(n, b, kappa, nd, JF_R, JF_L):
+    """Returns (g(0), G, dG/dlnk, d2G/dlnk2) with G = g/g(0); kappa >= 0 array."""
+    M = kappa.shape[0]
+    CR = np.empty(JF_R.shape[0], np.complex128)
+    CL = np.empty(JF_L.shape[0], np.complex128)
+    NR, AR = _coeffs(n, C_R, JF_R, CR)
+    NL, AL = _coeffs(n, C_L, JF_L, CL)
+    lxs = 0.5 * math.log(AR / AL)          # switch: balances AR/x and AL*x
+    nlb = n * math.log(b)
+    G = np.empty(M)
+    G1 = np.zeros(M)
+    G2 = np.zeros(M)
+    # split kappa into the two contours (and kappa == 0)
+    iR = np.empty(M, np.int64)
+    iL = np.empty(M, np.int64)
+    nR = 0
+    nL = 0
+    for m in range(M):
+        k = abs(kappa[m])
+        if k == 0.0:
+            G[m] = 1.0
+            continue
+        lx = math.log(k) - nlb
+        if lx >= lxs:
+            iR[nR] = m
+            nR += 1
+        else:
+            iL[nL] = m
+            nL += 1
+    for side in range(2):
+        if side == 0:
+            idx, cnt, C, N, c, pref = iR, nR, CR, NR, C_R, 0.0
+        else:
+            idx, cnt, C, N, c, pref = iL, nL, CL, NL, C_L, 1.0
+        if cnt == 0:
+            continue
+        lx = np.empty(cnt)
+        for q in range(cnt):
+            lx[q] = math.log(abs(kappa[idx[q]])) - nlb
+        o0 = np.empty(cnt)
+        o1 = np.empty(cnt)
+        o2 = np.empty(cnt)
+        _horner(C, N, c, lx, pref, nd, o0, o1, o2)
+        for q in range(cnt):
+            G[idx[q]] = o0[q]
+            if nd >= 1:
+                G1[idx[q]] = o1[q]
+                G2[idx[q]] = o2[q]
+    g0 = 2.0 * math.pi * n * math.exp(b + math.lgamma(2.0 * n) - 2.0 * n * math.log(b))
+    return g0, G, G1, G2
+
+
+@nb.njit(nogil=True, cache=True)
+def sersic_hankel_nb(n, b, kappa, out, JF_R, JF_L):
+    """numba entry point: out[:] = g_n(kappa)."""
+    g0, G, G1, G2 = _sersic_hankel_core(n, b, kappa, 0, JF_R, JF_L)
+    for m in range(kappa.shape[0]):
+        out[m] = g0 * G[m]
+
+
+@nb.njit(nogil=True, cache=True)
+def build_table_nb(n, b, kmax, M, JF_R, JF_L):
+    """Table of g and dg/dy, d2g/dy2 on a uniform grid in y = ln(kappa + k0), kappa in
+    [0, kmax], M nodes.  Returns (y0, h, k0, T) with T[:,0..2] = g, g_y*h, g_yy*h^2."""
+    lb = math.log(b)
+    # normalised moments <u^2>, <u^4>; G = 1 - mu2 k^2/4 + mu4 k^4/64 - ...
+    mu2 = math.exp(math.lgamma(4.0 * n) - math.lgamma(2.0 * n) - 2.0 * n * lb)
+    mu4 = math.exp(math.lgamma(6.0 * n) - math.lgamma(2.0 * n) - 4.0 * n * lb)
+    k0 = 0.5 * math.sqrt(mu2 / mu4)     # where the k^2 expansion stops being useful
+    y0 = math.log(k0)
+    h = (math.log(kmax + k0) - y0) / (M - 1)
+    kap = np.empty(M)
+    for i in range(M):
+        kap[i] = math.exp(y0 + i * h) - k0
+    kap[0] = 0.0
+    g0, G, G1, G2 = _sersic_hankel_core(n, b, kap, 2, JF_R, JF_L)
+    T = np.empty((M, 3))
+    for i in range(M):
+        ey = kap[i] + k0
+        if i == 0:
+            gk, gkk = 0.0, -0.5 * mu2          # G even in kappa: G ~ 1 - mu2 kappa^2 / 4
+        else:
+            k = kap[i]
+            gk = G1[i] / k                     # dG/dkappa
+            gkk = (G2[i] - G1[i]) / (k * k)    # d2G/dkappa2
+        T[i, 0] = g0 * G[i]
+        T[i, 1] = g0 * gk * ey * h
+        T[i, 2] = g0 * (gkk * ey * ey + gk * ey) * h * h
+    return y0, h, k0, T
+
+
+@nb.njit(nogil=True, cache=True)
+def eval_table_nb(y0, h, k0, T, kappa, out):
+    """Quintic Hermite interpolation of the table from build_table_nb."""
+    M = T.shape[0]
+    for m in range(kappa.shape[0]):
+        t = (math.log(abs(kappa[m]) + k0) - y0) / h
+        i = int(t)
+        if i > M - 2:
+            i = M - 2
+        u = t - i
+        u2 = u * u
+        u3 = u2 * u
+        v = 1.0 - u
+        v2 = v * v
+        v3 = v2 * v
+        # quintic Hermite basis in factored form
+        H0 = v3 * (1.0 + 3.0 * u + 6.0 * u2)
+        H1 = v3 * u * (1.0 + 3.0 * u)
+        H2 = 0.5 * v3 * u2
+        K0 = u3 * (1.0 + 3.0 * v + 6.0 * v2)
+        K1 = -u3 * v * (1.0 + 3.0 * v)
+        K2 = 0.5 * u3 * v2
+        out[m] = (H0 * T[i, 0] + H1 * T[i, 1] + H2 * T[i, 2]
+                  + K0 * T[i + 1, 0] + K1 * T[i + 1, 1] + K2 * T[i + 1, 2])
+
+
+
+#: nodes of the interpolation table
+TABLE_NODES = 256
+
+
+def hankel_values(n, kappa):
+    """``g_n(kappa)`` at any wavenumbers (dimensionless, ``kappa = k R_e`` >= 0).
+
+    Parameters
+    ----------
+    n : float
+        Sérsic index, in [0.2, 10] (where the method is checked).
+    kappa : array_like
+        Dimensionless wavenumbers.
+
+    Returns
+    -------
+    ndarray of float, the shape of ``kappa``
+    """
+    n = _check_index(n)
+    k = np.ascontiguousarray(np.abs(np.atleast_1d(np.asarray(kappa, dtype=np.float64))).ravel())
+    out = np.empty_like(k)
+    jf_r, jf_l = _j0_factors()
+    sersic_hankel_nb(n, float(gammaincinv(2.0 * n, 0.5)), k, out, jf_r, jf_l)
+    return out.reshape(np.shape(kappa))
+
+
+def hankel_table(n, kappa_max):
+    """The quintic-Hermite table of ``g_n`` on [0, kappa_max].
+
+    Returns
+    -------
+    table : ndarray of shape (TABLE_NODES, 3)
+        g, dg/dy h and d2g/dy2 h^2 at the nodes (h the node spacing in y).
+    params : tuple of float
+        (y0, h, k0): node i sits at ``y = y0 + i h``, ``kappa = e^y - k0``.
+    """
+    n = _check_index(n)
+    kappa_max = max(float(kappa_max), 1.0)
+    jf_r, jf_l = _j0_factors()
+    y0, h, k0, table = build_table_nb(n, float(gammaincinv(2.0 * n, 0.5)), kappa_max,
+                                      TABLE_NODES, jf_r, jf_l)
+    return table, (y0, h, k0)
+
+
+def _check_index(n):
+    n = float(n)
+    if not (0.2 <= n <= 10.0):
+        raise ValueError(f"the Fourier route supports Sérsic indices n in [0.2, 10]; got {n!r}")
+    return n
