@@ -145,7 +145,7 @@ class MoffatPSF(_PSF):
     >>> from skgal import MoffatPSF
     >>> psf = MoffatPSF(fwhm=3.0, beta=2.5)
     >>> round(psf.alpha, 4)
-    2.6513
+    2.6537
     >>> round(float(psf.transform(0.0, 0.0)), 12)
     1.0
     """

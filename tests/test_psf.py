@@ -1,0 +1,248 @@
+"""PSF-convolved images: the Fourier engine against an independent quadrature of the
+convolution integral, analytic identities, and the PSFs' own checks."""
+
+import math
+
+import numpy as np
+import pytest
+from _psf_reference import convolved_pixel
+from scipy.special import erf, gamma
+
+from skgal import GaussianPSF, ImagePSF, MoffatPSF, SersicGalaxySimulator, sersic_b
+
+RTOL = 1e-3  # the promise, for every pixel brighter than 1e-4 of the image's peak
+
+
+def render(galaxy, psf, *, offset=(0.0, 0.0), size=16, scale=1.0, sampling="pixel"):
+    ie, re, n, q, incl, pa = galaxy
+    sim = SersicGalaxySimulator(image_size=size, pixel_scale=scale, output="flux",
+                                sampling=sampling, psf=psf)
+    table = [[ie, re, n, q, incl, pa, *offset]]
+    return sim.transform(np.asarray(table))[0, :, :, 0].astype(np.float64)
+
+
+def check_against_reference(galaxy, spec, psf, offset, pixels, *, size=16, scale=1.0):
+    image = render(galaxy, psf, offset=offset, size=size, scale=scale)
+    peak = image.max()
+    c0 = (size - 1) / 2
+    checked = 0
+    for r, c in pixels:
+        x = (c - c0 - offset[0]) * scale
+        y = (r - c0 - offset[1]) * scale
+        ref = convolved_pixel(x, y, galaxy, spec, scale)
+        if ref > 1e-4 * peak:
+            assert image[r, c] == pytest.approx(ref, rel=RTOL), (r, c)
+            checked += 1
+    assert checked >= len(pixels) // 2
+
+
+# (galaxy (I_e, R_e, n, q, i, PA), FWHM in pixels, offset in pixels): the corners of
+# the issue's ranges, n 0.5..2, R_e 5..30, q 0.2..1, i 0..90, any PA, FWHM 1..10
+GAUSSIAN_CASES = [
+    ((0.5, 5.0, 2.0, 0.2, 60.0, 0.0), 1.0, (0.0, 0.0)),
+    ((0.7, 8.0, 1.5, 0.4, 50.0, 30.0), 2.0, (0.3, -0.7)),
+    ((0.4, 30.0, 1.0, 0.5, 0.0, 0.0), 4.0, (0.5, 0.5)),
+    ((0.9, 12.0, 0.5, 1.0, 90.0, 120.0), 10.0, (-2.5, 1.0)),
+    ((0.3, 20.0, 2.0, 0.25, 90.0, 17.0), 1.5, (1.2, 2.9)),
+    ((0.6, 6.0, 0.8, 0.3, 20.0, 271.0), 3.0, (0.0, 0.0)),
+]
+PIXELS = [(7, 7), (8, 8), (7, 10), (3, 12), (12, 2), (0, 0), (15, 8)]
+
+
+@pytest.mark.parametrize("galaxy, fwhm, offset", GAUSSIAN_CASES)
+def test_gaussian_psf_matches_quadrature(galaxy, fwhm, offset):
+    check_against_reference(galaxy, ("gaussian", fwhm), GaussianPSF(fwhm), offset, PIXELS)
+
+
+@pytest.mark.parametrize("galaxy, fwhm, beta, offset", [
+    ((0.7, 6.0, 1.5, 0.4, 60.0, 40.0), 2.0, 2.5, (0.4, 0.0)),
+    ((0.5, 10.0, 1.0, 0.6, 0.0, 0.0), 5.0, 4.765, (0.0, 0.0)),
+])
+def test_moffat_psf_matches_quadrature(galaxy, fwhm, beta, offset):
+    # the Moffat's wings make the reference slow: a few pixels, near and far
+    check_against_reference(galaxy, ("moffat", fwhm, beta), MoffatPSF(fwhm, beta), offset,
+                            [(7, 8), (2, 12)])
+
+
+def gaussian_disc_image(ie, re, q, incl, fwhm, size, scale):
+    """Closed form at n = 1/2: the disc is a 3-D Gaussian, its image a 2-D Gaussian, the
+    PSF adds its variance, and the pixel mean is a product of error functions (PA 0)."""
+    b = sersic_b(0.5)
+    h = q * re / 1.177
+    sr2 = re ** 2 / (2 * b)
+    ci, si = math.cos(math.radians(incl)), math.sin(math.radians(incl))
+    flux = ie * math.exp(b) * 2 * math.pi * sr2 * math.sqrt(2 * math.pi) * h
+    sp2 = (fwhm * scale / 2.3548200450309493) ** 2
+    sx = math.sqrt(sr2 + sp2)
+    sy = math.sqrt(sr2 * ci ** 2 + h ** 2 * si ** 2 + sp2)
+    u = (np.arange(size) - (size - 1) / 2) * scale
+
+    def mean(t, s):
+        return 0.5 * (erf((t + scale / 2) / (s * math.sqrt(2)))
+                      - erf((t - scale / 2) / (s * math.sqrt(2)))) / scale
+
+    return flux * np.outer(mean(u, sy), mean(u, sx))
+
+
+@pytest.mark.parametrize("incl, fwhm", [(0.0, 1.0), (45.0, 2.5), (90.0, 6.0)])
+def test_whole_image_matches_the_closed_form_at_n_one_half(incl, fwhm):
+    image = render((0.5, 6.0, 0.5, 0.3, incl, 0.0), GaussianPSF(fwhm * 1.5), size=24,
+                   scale=1.5)
+    expected = gaussian_disc_image(0.5, 6.0, 0.3, incl, fwhm, 24, 1.5)
+    bright = expected > 1e-4 * expected.max()
+    np.testing.assert_allclose(image[bright], expected[bright], rtol=1e-6)
+
+
+@pytest.mark.parametrize("psf", [GaussianPSF(2.0), MoffatPSF(3.0, 3.0)])
+@pytest.mark.parametrize("incl", [0.0, 55.0, 90.0])
+def test_flux_is_conserved(psf, incl):
+    ie, re, n, q = 0.8, 4.0, 0.8, 0.5
+    image = render((ie, re, n, q, incl, 20.0), psf, size=96, offset=(0.3, -0.6))
+    b = sersic_b(n)
+    total = ie * math.exp(b) * 2 * math.pi * n * re ** 2 * gamma(2 * n) / b ** (2 * n) \
+        * math.sqrt(2 * math.pi) * q * re / 1.177
+    # the Moffat's wings beyond the stamp hold a little light: 2-beta power law
+    lost = 0.0 if isinstance(psf, GaussianPSF) else (1 + (48 / psf.alpha) ** 2) ** (1 - psf.beta)
+    assert image.sum() == pytest.approx(total * (1 - lost), rel=2e-4)
+
+
+def test_second_moments_add_for_a_gaussian_psf():
+    # Lattice sums of a smooth (PSF-wide) image are its integrals, so the moments of
+    # the pixel means are the galaxy's, plus the PSF's sigma^2, plus a pixel's 1/12.
+    ie, re, n, q, incl = 0.8, 3.0, 1.0, 0.4, 50.0
+    sigma = 2.5 / 2.3548200450309493
+    image = render((ie, re, n, q, incl, 0.0), GaussianPSF(2.5), size=128)
+    u = np.arange(128) - 63.5
+    total = image.sum()
+    mxx = (image * u[None, :] ** 2).sum() / total
+    myy = (image * u[:, None] ** 2).sum() / total
+    b = sersic_b(n)
+    r2 = re ** 2 * gamma(4 * n) / (gamma(2 * n) * b ** (2 * n))  # <R^2> of the disc
+    h = q * re / 1.177
+    ci, si = math.cos(math.radians(incl)), math.sin(math.radians(incl))
+    assert mxx == pytest.approx(r2 / 2 + sigma ** 2 + 1 / 12, rel=1e-5)
+    assert myy == pytest.approx(r2 / 2 * ci ** 2 + h ** 2 * si ** 2 + sigma ** 2 + 1 / 12,
+                                rel=1e-5)
+
+
+def test_a_psf_much_narrower_than_a_pixel_gives_the_pixel_image():
+    galaxy = (0.6, 7.0, 1.2, 0.4, 60.0, 25.0)
+    plain = render(galaxy, None, size=16)
+    narrow = render(galaxy, GaussianPSF(0.15), size=16)
+    # the PSF moves light by about its sigma^2 times the image's curvature
+    np.testing.assert_allclose(narrow, plain, rtol=2e-3)
+
+
+@pytest.mark.parametrize("psf", [GaussianPSF(2.0), MoffatPSF(2.0, 2.5)])
+def test_rotating_the_galaxy_commutes_with_a_round_psf(psf):
+    # Turning the galaxy by +90 degrees turns the image by a quarter: the pixel grid
+    # has that symmetry, and a round PSF commutes with the turn. Image'[r, c] is
+    # image[N - 1 - c, r] (x -> y, y -> -x).
+    galaxy = (0.6, 6.0, 1.3, 0.3, 70.0, 33.0)
+    base = render(galaxy, psf, size=16, offset=(0.0, 0.0))
+    quarter = render(galaxy[:5] + (123.0,), psf, size=16)
+    np.testing.assert_allclose(quarter, base[::-1, :].T, rtol=1e-7, atol=1e-12 * base.max())
+
+
+def test_image_psf_of_a_well_sampled_gaussian_is_the_gaussian_psf():
+    # band-limited interpolation of a Gaussian sampled at sigma / 2 is that Gaussian to
+    # exp(-(pi sigma / d)^2 / 2) ~ 3e-9
+    sigma = 2.0 / 2.3548200450309493
+    y, x = (np.mgrid[0:24, 0:24] - 11.5) * (sigma / 2)
+    samples = np.exp(-(x ** 2 + y ** 2) / (2 * sigma ** 2))
+    galaxy = (0.6, 5.0, 1.0, 0.5, 40.0, 10.0)
+    from_image = render(galaxy, ImagePSF(samples, pixel_scale=sigma / 2), size=16)
+    analytic = render(galaxy, GaussianPSF(2.0), size=16)
+    np.testing.assert_allclose(from_image, analytic, rtol=1e-6)
+
+
+def test_centre_sampling_with_a_psf_is_the_convolved_image_at_the_centres():
+    # at n = 1/2 the convolved image is a Gaussian; sampled at the pixel centres
+    ie, re, q, incl = 0.5, 6.0, 0.3, 45.0
+    image = render((ie, re, 0.5, q, incl, 0.0), GaussianPSF(2.0), size=16,
+                   sampling="center")
+    b = sersic_b(0.5)
+    h = q * re / 1.177
+    sr2 = re ** 2 / (2 * b)
+    ci, si = math.cos(math.radians(incl)), math.sin(math.radians(incl))
+    sp2 = (2.0 / 2.3548200450309493) ** 2
+    vx, vy = sr2 + sp2, sr2 * ci ** 2 + h ** 2 * si ** 2 + sp2
+    flux = ie * math.exp(b) * 2 * math.pi * sr2 * math.sqrt(2 * math.pi) * h
+    u = np.arange(16) - 7.5
+    expected = flux / (2 * math.pi * math.sqrt(vx * vy)) * np.outer(
+        np.exp(-u ** 2 / (2 * vy)), np.exp(-u ** 2 / (2 * vx)))
+    np.testing.assert_allclose(image, expected, rtol=1e-6)
+
+
+def test_the_psf_route_is_deterministic_and_independent_of_n_jobs():
+    sim = SersicGalaxySimulator(image_size=16, output="flux", psf=MoffatPSF(2.0, 3.0),
+                                inclinations="isotropic", position_angle="uniform",
+                                max_offset=1.5)
+    X, _ = sim.sample(6, random_state=0)
+    one = sim.set_params(n_jobs=1).transform(X)
+    two = sim.set_params(n_jobs=2).transform(X)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(sim.transform(X[2:3]), one[2:3])
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: GaussianPSF(0.0), "fwhm must be finite and > 0"),
+    (lambda: GaussianPSF(-1.0), "fwhm must be finite and > 0"),
+    (lambda: MoffatPSF(2.0, 1.0), "beta must be > 1"),
+    (lambda: MoffatPSF(float("nan"), 3.0), "fwhm"),
+    (lambda: ImagePSF(np.ones(5), 1.0), "2-D array"),
+    (lambda: ImagePSF(np.full((3, 3), np.nan), 1.0), "NaN or infinite"),
+    (lambda: ImagePSF(-np.ones((3, 3)), 1.0), "sum to > 0"),
+    (lambda: ImagePSF(np.ones((3, 3)), 0.0), "pixel_scale must be finite and > 0"),
+])
+def test_bad_psfs_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_negative_psf_samples_warn_but_work():
+    samples = np.ones((5, 5))
+    samples[0, 0] = -0.01
+    with pytest.warns(UserWarning, match="1 negative samples"):
+        psf = ImagePSF(samples, 1.0)
+    assert psf.image.sum() == pytest.approx(1.0)
+
+
+def test_a_psf_is_a_parameter_that_clones():
+    from sklearn.base import clone
+    sim = SersicGalaxySimulator(psf=MoffatPSF(2.0, 3.0))
+    assert clone(sim).psf == MoffatPSF(2.0, 3.0)
+    with pytest.raises(ValueError, match="psf"):
+        SersicGalaxySimulator(psf="gaussian").fit()
+
+
+@pytest.mark.parametrize("n", [0.5, 1.0])
+def test_hankel_transform_matches_its_closed_forms(n):
+    from skgal._hankel import hankel_table, hankel_values
+    from skgal._fourier import _interp
+    b = sersic_b(n)
+    kappa = np.concatenate([[0.0], np.geomspace(1e-3, 2000.0, 200)])
+    if n == 0.5:  # a Gaussian
+        exact = 2 * np.pi * np.exp(b) / (2 * b) * np.exp(-kappa ** 2 / (4 * b))
+    else:  # an exponential
+        exact = 2 * np.pi * np.exp(b) * b / (b ** 2 + kappa ** 2) ** 1.5
+    g0 = exact[0]
+    np.testing.assert_allclose(hankel_values(n, kappa), exact, rtol=0, atol=1e-13 * g0)
+    table, (y0, hy, k0) = hankel_table(n, 2000.0)
+    interpolated = np.array([_interp(table, y0, hy, k0, k) for k in kappa])
+    np.testing.assert_allclose(interpolated, exact, rtol=0, atol=1e-10 * g0)
+
+
+def test_hankel_transform_matches_direct_quadrature():
+    # n = 2 at moderate kappa: Int exp(-b (u^(1/2) - 1)) J0(kappa u) u du by scipy's
+    # quad in the variable v = u^(1/2), which removes the cusp
+    from scipy import integrate
+    from scipy.special import j0
+
+    from skgal._hankel import hankel_values
+    n, b = 2.0, sersic_b(2.0)
+    for kappa in (0.0, 0.3, 2.0, 7.0):
+        value = integrate.quad(
+            lambda v: math.exp(-b * (v - 1)) * j0(kappa * v * v) * v ** 3 * 2,
+            0, 60, limit=2000, epsabs=0, epsrel=1e-12)[0] * 2 * math.pi
+        assert hankel_values(n, kappa) == pytest.approx(value, rel=1e-9)
