@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 
 from ._noise import CCDNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
-from ._profile import scale_height, sersic_b, sersic_emissivity
+from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
 from ._psf import GaussianPSF, ImagePSF, MoffatPSF
 from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
@@ -26,6 +26,7 @@ __all__ = [
     "scale_height",
     "sersic_b",
     "sersic_emissivity",
+    "total_flux",
     "__version__",
 ]
 

@@ -12,7 +12,7 @@ encloses half of the light of the face-on Sérsic disc.
 """
 
 import numpy as np
-from scipy.special import gammaincinv
+from scipy.special import gammaincinv, gammaln
 
 # h_z = q R_e / HZ_DIVISOR (thesis eq. 4); 1.177 ~ sqrt(2 ln 2), so the light falls to half
 # its mid-plane value at |z| = q R_e (q R_e is the half width at half maximum).
@@ -75,6 +75,38 @@ def scale_height(effective_radius, flattening):
     4.2481
     """
     return np.asarray(flattening) * np.asarray(effective_radius) / HZ_DIVISOR
+
+
+def total_flux(intensity, effective_radius, sersic_index, flattening):
+    """The galaxy's total light: the image's integral, whatever the inclination.
+
+    ``L = I_e sqrt(2 pi) h_z R_e^2 2 pi n e^b Gamma(2n) / b^(2n)``, the face-on
+    profile's integral times the vertical Gaussian's.
+
+    Parameters
+    ----------
+    intensity, effective_radius, sersic_index, flattening : float or array_like
+        ``I_e``, ``R_e`` (length units), ``n`` and ``q``.
+
+    Returns
+    -------
+    float or ndarray
+        In units of ``I_e`` times length cubed (an image's flux times pixel area).
+
+    Examples
+    --------
+    >>> from skgal import total_flux
+    >>> # n = 1: sqrt(2 pi) h_z 2 pi R_e^2 e^b / b^2, with h_z = 0.5 * 10 / 1.177
+    >>> round(float(total_flux(1.0, 10.0, 1.0, 0.5)), 2)
+    12723.21
+    """
+    n = np.asarray(sersic_index, dtype=float)
+    b = np.asarray(sersic_b(n))
+    h = np.asarray(flattening) * np.asarray(effective_radius) / HZ_DIVISOR
+    profile = 2.0 * np.pi * n * np.exp(b + gammaln(2.0 * n)) / b ** (2.0 * n)
+    value = np.asarray(intensity) * np.sqrt(2.0 * np.pi) * h \
+        * np.asarray(effective_radius) ** 2 * profile
+    return float(value) if value.ndim == 0 else value
 
 
 def sersic_emissivity(R, z, *, intensity, effective_radius, sersic_index, flattening):

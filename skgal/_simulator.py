@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array
 
 from ._fourier import _Grids, render_psf
-from ._profile import sersic_b
+from ._profile import sersic_b, total_flux
 from ._render import render_flux
 from ._table import (ALL_COLUMNS, REQUIRED_COLUMNS, as_table, check_count, is_positional,
                      read_parameter_table)
@@ -266,7 +266,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                         f"{int(bad[0])} has {table.columns[column][bad[0]]!r}")
         return table
 
-    def transform(self, X):
+    def transform(self, X, *, return_flux=False):
         """Render the galaxies of a parameter table.
 
         Parameters
@@ -279,6 +279,9 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             channel per entry of ``inclinations``; with it, one channel per row at
             its own inclination. A missing ``position_angle`` is the estimator's
             fixed one; missing offsets are 0.
+
+        return_flux : bool, default=False
+            Also return the float64 flux images, before ``output``'s conversion.
 
         Returns
         -------
@@ -310,10 +313,46 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         offsets = np.column_stack([table.get("x_offset", 0.0)[rows],
                                    table.get("y_offset", 0.0)[rows]])
         flux = self._render(params, incl, pa, offsets)
-        images = self._to_output(flux)
+        images = self._channels_last(self._to_output(flux), n)
+        if return_flux:
+            return images, self._channels_last(flux, n)
+        return images
+
+    def _channels_last(self, images, n):
         channels = images.shape[0] // n
         images = images.reshape(n, channels, self.image_size, self.image_size)
         return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+
+    def light_fraction(self, flux_images, X):
+        """The fraction of each galaxy's light that falls inside the stamp.
+
+        The pixel means times the pixel area, summed, over :func:`skgal.total_flux`
+        (exact for ``sampling="pixel"``; a Riemann sum for ``"center"``).
+
+        Parameters
+        ----------
+        flux_images : ndarray of shape (n_samples, size, size, channels)
+            This simulator's images of ``X`` with ``output="flux"``.
+        X : array-like or dataframe
+            Their parameter table.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, channels)
+
+        Examples
+        --------
+        >>> from skgal import SersicGalaxySimulator
+        >>> sim = SersicGalaxySimulator(image_size=16, output="flux", inclinations=(0, 90))
+        >>> X = [[0.5, 30.0, 2.0, 0.5], [0.5, 2.0, 0.5, 0.5]]
+        >>> sim.light_fraction(sim.transform(X), X).round(3)
+        array([[0.144, 0.142],
+               [1.   , 1.   ]])
+        """
+        table = self._read_table(X)
+        total = total_flux(*(table.columns[c] for c in REQUIRED_COLUMNS))
+        flux = np.asarray(flux_images, dtype=np.float64)
+        return flux.sum(axis=(1, 2)) * float(self.pixel_scale) ** 2 / total[:, None]
 
     def _render(self, params, incl, pa, offsets):
         """Flux images (m, size, size) float64, rendered in parallel threads."""

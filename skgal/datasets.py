@@ -1,17 +1,28 @@
 """Galaxy image datasets in HDF5: make (in parallel, resumably) and load (eagerly or lazily).
 
-File format (``format = "skgal-galaxy-dataset"``, ``format_version = 1``):
+File format (``format = "skgal-galaxy-dataset"``, ``format_version = 2``):
 
 ========================  ================================================================
 ``/images``               float32 (n, size, size, channels), channels last, chunked, gzip
 ``/params``               float64 (n, k), columns in the ``columns`` attribute
 ``/target``               float64 (n,), the flattening ``q``
 ``/inclinations``         float64 (channels,), degrees; empty when drawn per galaxy
+``/light_fraction``       float64 (n, channels): each image's share of its galaxy's light
+                          that falls inside the stamp (new in version 2)
+``/noise_sigma``          float64 (n, channels): each image's noise level, in the flux
+                          unit, when the forward model adds noise (new in version 2)
 ``/chunks_done``          bool (n_chunks,), which work chunks are written
-attributes                ``complete``, ``settings`` (JSON: every simulator parameter,
-                          ``n_galaxies``, ``chunk_size``, ``seed``), ``skgal_version``,
-                          ``columns``, ``DESCR``
+attributes                ``complete``, ``settings`` (JSON: every parameter of every step
+                          of the forward model, ``n_galaxies``, ``chunk_size``, ``seed``),
+                          ``skgal_version``, ``columns``, ``DESCR``
 ========================  ================================================================
+
+The forward model is a :class:`~skgal.SersicGalaxySimulator`, or a
+:class:`~sklearn.pipeline.Pipeline` that starts with one and goes on with observation
+steps over flux images (:class:`~skgal.CCDNoise`, :class:`~skgal.GaussianSNRNoise`,
+:class:`~skgal.ToMagnitudes`). A noise step's ``random_state`` is recorded; when it is
+not an integer, one is derived from the dataset's seed, so the file alone says how
+it was made.
 
 A dataset is written to ``<path>.partial`` and renamed to ``<path>`` only once every
 chunk is in, so a file at ``path`` is always complete. Each chunk is flushed as it
@@ -29,16 +40,18 @@ import h5py
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 from tqdm.auto import tqdm
 
 from . import __version__
-from ._simulator import ANGLE_NAMES, PARAMETER_NAMES, SersicGalaxySimulator
+from ._simulator import SersicGalaxySimulator
+from ._table import as_table
 
 __all__ = ["DatasetError", "FORMAT", "FORMAT_VERSION", "load_galaxy_dataset", "make_galaxy_dataset"]
 
 FORMAT = "skgal-galaxy-dataset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PARTIAL_SUFFIX = ".partial"
 _DEFAULT_CHUNK = 128
 
@@ -51,15 +64,68 @@ def _partial_path(path):
     return os.fspath(path) + PARTIAL_SUFFIX
 
 
-def _settings_of(simulator, n_galaxies, chunk_size, seed):
+def _jsonable(value):
+    """A parameter's value as JSON: sequences as lists of floats, PSFs by their settings."""
+    if hasattr(value, "settings") and callable(value.settings):
+        return value.settings()
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return [float(v) for v in np.asarray(value, dtype=float).ravel()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _forward_model(model):
+    """(simulator, [(name, step), ...]) of a simulator or a Pipeline starting with one."""
+    if model is None:
+        return SersicGalaxySimulator(), []
+    if isinstance(model, SersicGalaxySimulator):
+        return model, []
+    if isinstance(model, Pipeline):
+        steps = [(name, step) for name, step in model.steps if step not in (None, "passthrough")]
+        if not steps or not isinstance(steps[0][1], SersicGalaxySimulator):
+            raise TypeError("simulator: a Pipeline must start with a SersicGalaxySimulator; got "
+                            f"{[type(step).__name__ for _, step in steps]}")
+        for name, step in steps[1:]:
+            if not hasattr(step, "transform"):
+                raise TypeError(f"simulator: step {name!r} has no transform method")
+        if steps[0][1].output != "flux" and len(steps) > 1:
+            raise ValueError("simulator: the observation steps act on flux images, so the "
+                             "Pipeline's SersicGalaxySimulator needs output='flux'")
+        return steps[0][1], steps[1:]
+    raise TypeError(f"simulator must be a SersicGalaxySimulator or a Pipeline starting with "
+                    f"one; got {model!r}")
+
+
+def _prepare_steps(steps, seed):
+    """Clones of the observation steps, each noise step with an integer random_state."""
+    prepared = []
+    for k, (name, step) in enumerate(steps):
+        step = clone(step)
+        params = step.get_params(deep=False)
+        if "random_state" in params and not isinstance(params["random_state"],
+                                                       (int, np.integer)):
+            derived = int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
+            step.set_params(random_state=derived)
+        if hasattr(step, "fit"):
+            step.fit()  # validates the settings before anything touches the disk
+        prepared.append((name, step))
+    return prepared
+
+
+def _settings_of(simulator, steps, n_galaxies, chunk_size, seed):
     params = simulator.get_params(deep=False)
     params.pop("n_jobs", None)  # how fast it ran does not change the content
     params.pop("random_state", None)  # the dataset's seed is its own
-    for key, value in params.items():
-        if isinstance(value, (tuple, list, np.ndarray)):
-            params[key] = [float(v) for v in value]
-    return {"simulator": "SersicGalaxySimulator", "parameters": params,
-            "n_galaxies": int(n_galaxies), "chunk_size": int(chunk_size), "seed": int(seed)}
+    params = {key: _jsonable(value) for key, value in params.items()}
+    settings = {"simulator": "SersicGalaxySimulator", "parameters": params,
+                "n_galaxies": int(n_galaxies), "chunk_size": int(chunk_size), "seed": int(seed)}
+    if steps:
+        settings["observation"] = [
+            {"name": name, "step": type(step).__name__,
+             "parameters": {k: _jsonable(v) for k, v in step.get_params(deep=False).items()}}
+            for name, step in steps]
+    return settings
 
 
 def _chunk_bounds(n_galaxies, chunk_size):
@@ -67,11 +133,23 @@ def _chunk_bounds(n_galaxies, chunk_size):
     return [(int(s), int(min(s + chunk_size, n_galaxies))) for s in starts]
 
 
-def _render_chunk(simulator, params):
-    return simulator.transform(params)
+def _render_chunk(simulator, steps, params, columns):
+    """Images, light fractions and noise levels (or None) of one chunk of rows."""
+    table = as_table(np.asarray(params), columns, as_frame=True)
+    images, flux = simulator.transform(table, return_flux=True)
+    fraction = simulator.light_fraction(flux, table)
+    sigma = None
+    for _, step in steps:
+        if hasattr(step, "draw"):
+            images, sigma = step.draw(images)
+            sigma = np.broadcast_to(np.asarray(sigma, dtype=float).reshape(
+                len(images), -1), fraction.shape)
+        else:
+            images = step.transform(images)
+    return np.asarray(images, dtype=np.float32), fraction, sigma
 
 
-def _create(partial, simulator, settings, columns, rng, bounds):
+def _create(partial, simulator, steps, settings, columns, rng, bounds):
     """Create the .partial file with every parameter written and no image yet."""
     size = simulator.image_size
     channels = 1 if simulator.per_galaxy_inclination else len(simulator.inclinations)
@@ -90,12 +168,15 @@ def _create(partial, simulator, settings, columns, rng, bounds):
             compression_opts=4, shuffle=True)
         params = f.create_dataset("params", shape=(n, len(columns)), dtype="float64")
         target = f.create_dataset("target", shape=(n,), dtype="float64")
+        f.create_dataset("light_fraction", shape=(n, channels), dtype="float64")
+        if any(hasattr(step, "draw") for _, step in steps):
+            f.create_dataset("noise_sigma", shape=(n, channels), dtype="float64")
         f.create_dataset("inclinations", data=np.asarray(
             [] if simulator.per_galaxy_inclination else simulator.inclinations, dtype=float))
         f.create_dataset("chunks_done", data=np.zeros(len(bounds), dtype=bool))
         for lo, hi in bounds:  # one seeded stream, drawn chunk by chunk: flat memory
-            X, y = simulator.sample(hi - lo, random_state=rng)
-            params[lo:hi] = X
+            X, y = simulator.sample(hi - lo, random_state=rng, as_frame=True)
+            params[lo:hi] = X.to_numpy()
             target[lo:hi] = y
 
 
@@ -144,9 +225,11 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
         The ``.h5`` file to create. While it is written it is ``<path>.partial``.
     n_galaxies : int
         Number of galaxies (rows), at least 1.
-    simulator : SersicGalaxySimulator, default=None
-        The image model and prior; default ``SersicGalaxySimulator()`` (the thesis's
-        64x64 images at 0, 30, 60 and 90 degrees). Its ``n_jobs`` is not used.
+    simulator : SersicGalaxySimulator or Pipeline, default=None
+        The forward model: the image model and prior, and optionally, as a Pipeline
+        that starts with the simulator (``output="flux"``), observation steps over
+        flux images (noise, photometry). Default ``SersicGalaxySimulator()`` (the
+        thesis's 64x64 images at 0, 30, 60 and 90 degrees). Its ``n_jobs`` is not used.
     chunk_size : int, default=None
         Galaxies per work unit and per write (default 128). Memory stays at a few
         chunks however large ``n_galaxies`` is.
@@ -179,6 +262,23 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
     >>> _ = make_galaxy_dataset(out, 5, simulator=sim, random_state=0)
     >>> load_galaxy_dataset(out).images.shape
     (5, 8, 8, 4)
+
+    A telescope's images: a PSF, random orientations and centres, CCD noise, asinh
+    magnitudes; the file records every setting, and each image's noise level:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skgal import CCDNoise, MoffatPSF, ToMagnitudes
+    >>> observe = make_pipeline(
+    ...     SersicGalaxySimulator(image_size=16, output="flux", psf=MoffatPSF(2.0, 3.0),
+    ...                           inclinations="isotropic", position_angle="uniform",
+    ...                           max_offset=1.0),
+    ...     CCDNoise(sky_level=0.5, gain=4.0), ToMagnitudes(kind="asinh"))
+    >>> noisy = os.path.join(tempfile.mkdtemp(), "noisy.h5")
+    >>> _ = make_galaxy_dataset(noisy, 3, simulator=observe, random_state=0)
+    >>> data = load_galaxy_dataset(noisy)
+    >>> list(data.frame.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['I_e', 'R_e', 'n', 'q', 'inclination', 'position_angle', 'x_offset', 'y_offset',
+     'light_fraction', 'noise_sigma']
     """
     path = os.fspath(path)
     if isinstance(n_galaxies, bool) or not isinstance(n_galaxies, (int, np.integer)) \
@@ -188,18 +288,17 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
             or chunk_size < 1:
         raise ValueError(f"chunk_size must be an integer >= 1; got {chunk_size!r}")
-    if simulator is None:
-        simulator = SersicGalaxySimulator()
-    if not isinstance(simulator, SersicGalaxySimulator):
-        raise TypeError(f"simulator must be a SersicGalaxySimulator; got {simulator!r}")
+    simulator, steps = _forward_model(simulator)
     simulator = clone(simulator).set_params(n_jobs=1)
     simulator.fit()  # validates every setting before anything touches the disk
+    _prepare_steps(steps, 0)  # likewise
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     partial = _partial_path(path)
     if random_state is None and not overwrite:
         # no seed given: an interrupted run of the same call is resumed with its seed
-        seed = _recorded_seed(partial, _settings_of(simulator, n_galaxies, chunk_size, 0))
+        seed = _recorded_seed(partial, _settings_of(simulator, _prepare_steps(steps, 0),
+                                                    n_galaxies, chunk_size, 0))
     else:
         seed = None
     if seed is None:
@@ -207,11 +306,13 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
             seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         else:
             seed = int(random_state)
-    settings = _settings_of(simulator, n_galaxies, chunk_size, seed)
-    columns = PARAMETER_NAMES + ((ANGLE_NAMES[0],) if simulator.per_galaxy_inclination else ())
+    steps = _prepare_steps(steps, seed)
+    settings = _settings_of(simulator, steps, n_galaxies, chunk_size, seed)
+    columns = simulator.table_columns()
     bounds = _chunk_bounds(int(n_galaxies), int(chunk_size))
     if not _open_partial(partial, settings, overwrite):
-        _create(partial, simulator, settings, columns, np.random.RandomState(seed), bounds)
+        _create(partial, simulator, steps, settings, columns, np.random.RandomState(seed),
+                bounds)
 
     with h5py.File(partial, "r+") as f:
         done = f["chunks_done"][...]
@@ -221,11 +322,15 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
                                                      enumerate(bounds) if done[k]),
                   unit="galaxy", disable=not progress, desc="simulate") as bar:
             results = Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(_render_chunk)(simulator, params[bounds[k][0]:bounds[k][1]])
+                delayed(_render_chunk)(simulator, steps, params[bounds[k][0]:bounds[k][1]],
+                                       columns)
                 for k in todo)
-            for k, images in zip(todo, results):
+            for k, (images, fraction, sigma) in zip(todo, results):
                 lo, hi = bounds[k]
                 f["images"][lo:hi] = images
+                f["light_fraction"][lo:hi] = fraction
+                if sigma is not None:
+                    f["noise_sigma"][lo:hi] = sigma
                 f.flush()  # the images are on disk before the chunk is marked done
                 f["chunks_done"][k] = True
                 f.flush()
@@ -237,12 +342,32 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
 
 def _describe(settings, columns):
     p = settings["parameters"]
+    steps = [s["step"] for s in settings.get("observation", [])]
     return (
         f"skgal galaxy dataset: {settings['n_galaxies']} Sérsic discs, "
         f"{p['image_size']}x{p['image_size']} pixels of {p['pixel_scale']} length units, "
-        f"inclinations {p['inclinations']} degrees, sampling={p['sampling']!r}, "
-        f"output={p['output']!r}, seed {settings['seed']}. Parameter columns "
-        f"{list(columns)}; target q. Made with skgal {__version__}.")
+        f"inclinations {p['inclinations']} degrees, position angle {p['position_angle']}, "
+        f"sampling={p['sampling']!r}, PSF {p['psf']}, output={p['output']!r}"
+        + (f", then {' -> '.join(steps)}" if steps else "")
+        + f", seed {settings['seed']}. Parameter columns {list(columns)}; target q; "
+        f"light_fraction per image. Made with skgal {__version__}.")
+
+
+def _frame(bunch):
+    """The parameters by name, with the per-image columns (one per channel)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(bunch.params, columns=bunch.feature_names)
+    channels = [f"{a:g}" for a in bunch.inclinations]
+    for extra in ("light_fraction", "noise_sigma"):
+        if extra in bunch:
+            values = bunch[extra]
+            if values.shape[1] == 1:
+                frame[extra] = values[:, 0]
+            else:
+                for j, angle in enumerate(channels):
+                    frame[f"{extra}_{angle}"] = values[:, j]
+    return frame
 
 
 def load_galaxy_dataset(path, *, return_X_y=False, lazy=False):
@@ -264,7 +389,10 @@ def load_galaxy_dataset(path, *, return_X_y=False, lazy=False):
     data : Bunch
         ``images`` (n, size, size, channels) float32, ``params`` (n, k),
         ``target`` (n,), ``inclinations`` (channels,) degrees, ``feature_names``
-        (the params columns), ``settings`` (dict) and ``DESCR``.
+        (the params columns), ``settings`` (dict), ``DESCR``, and (version 2 files)
+        ``light_fraction`` (n, channels), ``noise_sigma`` (n, channels) when the
+        images are noisy, and ``frame``: a DataFrame of the parameters by name with
+        a ``light_fraction`` and ``noise_sigma`` column per channel.
     (images, target) : tuple, if ``return_X_y``.
 
     Raises
@@ -319,6 +447,10 @@ def load_galaxy_dataset(path, *, return_X_y=False, lazy=False):
             settings=json.loads(f.attrs["settings"]),
             DESCR=str(f.attrs["DESCR"]),
         )
+        for extra in ("light_fraction", "noise_sigma"):
+            if extra in f:
+                bunch[extra] = f[extra][...]
+        bunch.frame = _frame(bunch)
     except DatasetError:
         f.close()
         raise

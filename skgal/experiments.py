@@ -25,7 +25,7 @@ import numpy as np
 
 from ._projection import ProjectionSelector
 from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
-from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
+from .datasets import DatasetError, _jsonable, load_galaxy_dataset, make_galaxy_dataset
 from .metrics import regression_report, scores_by_inclination
 
 __all__ = [
@@ -159,11 +159,18 @@ def load_or_simulate(out_dir, *, n_galaxies, seed, n_jobs=None, progress=False):
     simulator = SersicGalaxySimulator()
     if os.path.exists(path):
         data = load_galaxy_dataset(path)
-        wanted = simulator.get_params(deep=False)
+        wanted = {k: _jsonable(v) for k, v in simulator.get_params(deep=False).items()}
         stored = data.settings["parameters"]
+
+        def agree(a, b):
+            if isinstance(a, (int, float, list)) and isinstance(b, (int, float, list)) \
+                    and not isinstance(a, bool):
+                return np.shape(a) == np.shape(b) and np.allclose(a, b)
+            return a == b
+
         same = (data.settings["n_galaxies"] == n_galaxies and data.settings["seed"] == seed
-                and all(np.allclose(stored[k], wanted[k]) if not isinstance(wanted[k], str)
-                        else stored[k] == wanted[k] for k in stored))
+                and "observation" not in data.settings
+                and all(agree(stored[k], wanted.get(k)) for k in stored))
         if not same:
             raise DatasetError(
                 f"{path} was made with other settings ({data.settings['n_galaxies']} galaxies, "

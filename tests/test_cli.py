@@ -49,11 +49,11 @@ def test_rerunning_an_interrupted_command_resumes_it(tmp_path, monkeypatch, caps
     real = datasets._render_chunk
     calls = []
 
-    def interrupted(simulator, params):
+    def interrupted(simulator, steps, params, columns):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(1)
-        return real(simulator, params)
+        return real(simulator, steps, params, columns)
 
     monkeypatch.setattr(datasets, "_render_chunk", interrupted)
     assert main(args) == 130  # Ctrl-C: a message, not a traceback

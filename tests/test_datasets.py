@@ -80,11 +80,11 @@ def test_interrupted_run_is_detectable_and_resumes(reference, tmp_path, monkeypa
     calls = []
     real = datasets._render_chunk
 
-    def crash_after_two(simulator, params):
+    def crash_after_two(simulator, steps, params, columns):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(len(params))
-        return real(simulator, params)
+        return real(simulator, steps, params, columns)
 
     monkeypatch.setattr(datasets, "_render_chunk", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
@@ -97,7 +97,7 @@ def test_interrupted_run_is_detectable_and_resumes(reference, tmp_path, monkeypa
 
     resumed = []
     monkeypatch.setattr(datasets, "_render_chunk",
-                        lambda s, p: resumed.append(len(p)) or real(s, p))
+                        lambda s, o, p, c: resumed.append(len(p)) or real(s, o, p, c))
     _make(path)
     assert sum(resumed) == 18 - 8  # only the missing chunks were rendered
     np.testing.assert_array_equal(load_galaxy_dataset(path).images, reference.images)
@@ -145,7 +145,7 @@ def test_refuses_to_overwrite(tmp_path):
 
 def test_partial_with_other_settings_is_not_mixed(tmp_path, monkeypatch):
     path = tmp_path / "d.h5"
-    monkeypatch.setattr(datasets, "_render_chunk", lambda s, p: 1 / 0)
+    monkeypatch.setattr(datasets, "_render_chunk", lambda *args: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         _make(path)
     monkeypatch.undo()
@@ -192,3 +192,68 @@ def test_bad_arguments(tmp_path, kw, error, message):
     with pytest.raises(error, match=message):
         make_galaxy_dataset(tmp_path / "d.h5", args.pop("n_galaxies"), **args)
     assert not os.listdir(tmp_path)
+
+
+def _observed():
+    from sklearn.pipeline import Pipeline
+
+    from skgal import GaussianPSF, GaussianSNRNoise, ToMagnitudes
+    return Pipeline([
+        ("render", SersicGalaxySimulator(image_size=12, pixel_scale=2.0, output="flux",
+                                         psf=GaussianPSF(3.0), inclinations=(30, 90),
+                                         position_angle="uniform", max_offset=1.0)),
+        ("noise", GaussianSNRNoise(snr=(20, 50))),
+        ("photometry", ToMagnitudes(kind="asinh"))])
+
+
+def test_a_forward_model_is_recorded_and_reproducible(tmp_path):
+    first = make_galaxy_dataset(tmp_path / "a.h5", 7, simulator=_observed(), chunk_size=3,
+                                random_state=4)
+    again = make_galaxy_dataset(tmp_path / "b.h5", 7, simulator=_observed(), chunk_size=3,
+                                random_state=4, n_jobs=2)
+    a, b = load_galaxy_dataset(first), load_galaxy_dataset(again)
+    np.testing.assert_array_equal(a.images, b.images)  # noise included: seeded per file
+    steps = a.settings["observation"]
+    assert [s["step"] for s in steps] == ["GaussianSNRNoise", "ToMagnitudes"]
+    assert isinstance(steps[0]["parameters"]["random_state"], int)  # derived and recorded
+    assert a.settings["parameters"]["psf"] == {"type": "GaussianPSF", "fwhm": 3.0}
+    assert a.feature_names == ["I_e", "R_e", "n", "q", "position_angle", "x_offset",
+                               "y_offset"]
+    assert list(a.frame.columns[-4:]) == ["light_fraction_30", "light_fraction_90",
+                                          "noise_sigma_30", "noise_sigma_90"]
+    assert np.all((a.light_fraction > 0) & (a.light_fraction <= 1))
+    # the recorded noise level is the GREAT08 one of the noiseless image
+    sim = _observed().steps[0][1]
+    table = a.frame[a.feature_names]
+    flux = sim.transform(table).astype(np.float64)
+    nu = np.sqrt((flux ** 2).sum(axis=(1, 2))) / a.noise_sigma
+    assert np.all((nu >= 20 - 1e-9) & (nu <= 50 + 1e-9))
+    np.testing.assert_allclose(nu[:, 0], nu[:, 1])  # one draw per galaxy
+    np.testing.assert_allclose(a.light_fraction, sim.light_fraction(flux, table))
+
+
+def test_light_fraction_shows_the_cropping():
+    # the thesis's prior: R_e up to 30 pixels in a 64-pixel stamp loses much light
+    sim = SersicGalaxySimulator(output="flux", inclinations=(0,), sampling="center")
+    X = np.array([[0.5, 5.0, 0.5, 0.5], [0.5, 30.0, 2.0, 0.5]])
+    fraction = sim.light_fraction(sim.transform(X), X)[:, 0]
+    assert fraction[0] == pytest.approx(1.0, abs=1e-6)
+    # n = 2: the light within R of the centre is P(4, b (R/R_e)^(1/2)); a 64-pixel
+    # square holds more than its inscribed circle and less than its circumscribed one
+    from scipy.special import gammainc
+    b = 3.672060748850897
+    inner, outer = gammainc(4, b * (32 / 30) ** 0.5), gammainc(4, b * (32 * 2 ** 0.5 / 30) ** 0.5)
+    assert inner < fraction[1] < outer < 0.7
+
+
+@pytest.mark.parametrize("model, error, message", [
+    (lambda: __import__("sklearn.pipeline").pipeline.make_pipeline(
+        __import__("skgal").ToMagnitudes()), TypeError, "must start with a Sersic"),
+    (lambda: __import__("sklearn.pipeline").pipeline.make_pipeline(
+        SersicGalaxySimulator(), __import__("skgal").ToMagnitudes()), ValueError,
+     "output='flux'"),
+])
+def test_bad_forward_models(tmp_path, model, error, message):
+    with pytest.raises(error, match=message):
+        make_galaxy_dataset(tmp_path / "x.h5", 2, simulator=model())
+    assert not list(tmp_path.iterdir())
