@@ -18,17 +18,73 @@ def _inclinations(values):
             f"got {' '.join(values)}") from None
 
 
+def _position_angle(value):
+    if value == "uniform":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--position-angle takes an angle in degrees or 'uniform'; got {value}") from None
+
+
+def _psf(args):
+    from ._psf import GaussianPSF, ImagePSF, MoffatPSF
+
+    if args.psf == "none":
+        if args.psf_fwhm is not None or args.psf_image is not None:
+            raise ValueError("--psf-fwhm and --psf-image need --psf gaussian, moffat or image")
+        return None
+    if args.psf == "image":
+        if args.psf_image is None:
+            raise ValueError("--psf image needs --psf-image FILE.npy (a 2-D array)")
+        import numpy as np
+        return ImagePSF(np.load(args.psf_image), args.psf_pixel_scale or args.pixel_scale)
+    if args.psf_fwhm is None:
+        raise ValueError(f"--psf {args.psf} needs --psf-fwhm (length units of R_e)")
+    if args.psf == "gaussian":
+        return GaussianPSF(args.psf_fwhm)
+    return MoffatPSF(args.psf_fwhm, args.psf_beta)
+
+
+def _observation(args):
+    """The observation steps after the renderer, from the noise and photometry options."""
+    from ._noise import CCDNoise, GaussianSNRNoise
+    from ._photometry import ToMagnitudes
+
+    steps = []
+    if args.noise == "ccd":
+        steps.append(("noise", CCDNoise(sky_level=args.sky_level, gain=args.gain,
+                                        read_noise=args.read_noise)))
+    elif args.noise == "snr":
+        steps.append(("noise", GaussianSNRNoise(snr=tuple(args.snr))))
+    elif any(v is not None for v in (args.sky_level_given, args.snr_given)):
+        raise ValueError("--sky-level, --gain, --read-noise and --snr need --noise ccd or snr")
+    if args.output == "magnitude":
+        kind = "asinh" if steps else "log"
+        steps.append(("photometry", ToMagnitudes(kind=args.magnitudes or kind)))
+    elif args.magnitudes:
+        raise ValueError("--magnitudes needs --output magnitude")
+    return steps
+
+
 def _simulate(args):
+    from sklearn.pipeline import Pipeline
+
     from ._simulator import SersicGalaxySimulator
     from .datasets import make_galaxy_dataset
 
+    steps = _observation(args)
+    observed = args.psf != "none" or args.noise != "none" or args.magnitudes
     simulator = SersicGalaxySimulator(
         image_size=args.image_size, pixel_scale=args.pixel_scale,
         inclinations=_inclinations(args.inclinations), sampling=args.sampling,
-        output=args.output)
+        position_angle=_position_angle(args.position_angle), max_offset=args.max_offset,
+        psf=_psf(args), output="flux" if observed else args.output)
+    model = Pipeline([("render", simulator)] + steps) if observed else simulator
     start = time.perf_counter()
     path = make_galaxy_dataset(
-        args.out, args.n_galaxies, simulator=simulator, chunk_size=args.chunk_size,
+        args.out, args.n_galaxies, simulator=model, chunk_size=args.chunk_size,
         n_jobs=args.n_jobs, random_state=args.seed, overwrite=args.overwrite,
         progress=not args.quiet)
     if not args.quiet:
@@ -83,7 +139,32 @@ def build_parser():
     sim.add_argument("--pixel-scale", type=float, default=1.0,
                      help="pixel side in the length unit of R_e")
     sim.add_argument("--sampling", choices=("pixel", "center"), default="pixel")
+    sim.add_argument("--position-angle", default="0",
+                     help="degrees, or 'uniform' (drawn in [0, 180) per galaxy)")
+    sim.add_argument("--max-offset", type=float, default=0.0,
+                     help="draw the centre uniform within this many pixels of the stamp's "
+                          "centre")
+    psf = sim.add_argument_group("PSF (the image is the pixel mean of the PSF-convolved "
+                                 "light, computed exactly)")
+    psf.add_argument("--psf", choices=("none", "gaussian", "moffat", "image"), default="none")
+    psf.add_argument("--psf-fwhm", type=float, default=None,
+                     help="FWHM, length units of R_e (pixels at --pixel-scale 1)")
+    psf.add_argument("--psf-beta", type=float, default=4.765, help="Moffat beta (> 1)")
+    psf.add_argument("--psf-image", default=None, help="a 2-D PSF image, as a .npy file")
+    psf.add_argument("--psf-pixel-scale", type=float, default=None,
+                     help="the PSF image's pixel, length units (default --pixel-scale)")
+    noise = sim.add_argument_group("noise")
+    noise.add_argument("--noise", choices=("none", "ccd", "snr"), default="none",
+                       help="ccd: Poisson from galaxy and sky, and read noise (images in "
+                            "ADU); snr: Gaussian at a GREAT08 signal-to-noise ratio")
+    noise.add_argument("--sky-level", type=float, default=None, help="ADU per pixel")
+    noise.add_argument("--gain", type=float, default=1.0, help="electrons per ADU")
+    noise.add_argument("--read-noise", type=float, default=0.0, help="electrons")
+    noise.add_argument("--snr", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
+                       help="signal-to-noise range, drawn log-uniform per galaxy")
     sim.add_argument("--output", choices=("magnitude", "flux"), default="magnitude")
+    sim.add_argument("--magnitudes", choices=("log", "asinh"), default=None,
+                     help="magnitude kind (default: log, or asinh with noise)")
     sim.add_argument("--chunk-size", type=int, default=None, help="galaxies per work unit")
     sim.add_argument("--overwrite", action="store_true", help="replace an existing file")
     sim.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -109,6 +190,10 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "simulate":  # which noise options were given, then defaults
+        args.sky_level_given, args.snr_given = args.sky_level, args.snr
+        args.sky_level = 0.0 if args.sky_level is None else args.sky_level
+        args.snr = (10.0, 100.0) if args.snr is None else args.snr
     try:
         return args.func(args)
     except KeyboardInterrupt:

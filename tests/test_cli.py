@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from skgal.cli import main
 from skgal.datasets import load_galaxy_dataset
@@ -81,3 +82,40 @@ def test_reproduce_command(tmp_path, monkeypatch, capsys):
     assert "fixed-90" in printed and "classical (fixed-30)" in printed and "-2.375" in printed
     assert (out / "table1.md").exists() and (out / "results.json").exists()
     assert len(list((out / "figures").glob("*.png"))) == 8
+
+
+def test_simulate_a_telescope(tmp_path):
+    out = tmp_path / "observed.h5"
+    args = ["simulate", "--n-galaxies", "3", "--out", str(out), "--image-size", "12",
+            "--inclinations", "isotropic", "--position-angle", "uniform", "--max-offset", "1",
+            "--psf", "moffat", "--psf-fwhm", "2.5", "--psf-beta", "3", "--noise", "ccd",
+            "--sky-level", "2", "--gain", "3", "--seed", "1", "--quiet"]
+    assert main(args) == 0
+    data = load_galaxy_dataset(out)
+    steps = [s["step"] for s in data.settings["observation"]]
+    assert steps == ["CCDNoise", "ToMagnitudes"]
+    assert data.settings["observation"][1]["parameters"]["kind"] == "asinh"
+    assert data.settings["parameters"]["psf"] == {"type": "MoffatPSF", "fwhm": 2.5,
+                                                  "beta": 3.0}
+    assert data.noise_sigma.shape == (3, 1) and np.all(np.isfinite(data.images))
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--psf", "gaussian"], "needs --psf-fwhm"),
+    (["--psf-fwhm", "2"], "need --psf gaussian"),
+    (["--psf", "moffat", "--psf-fwhm", "2", "--psf-beta", "1"], "beta must be > 1"),
+    (["--noise", "ccd", "--sky-level", "-1"], "sky_level"),
+    (["--sky-level", "3"], "need --noise ccd or snr"),
+    (["--max-offset", "9"], "max_offset must be below"),
+    (["--position-angle", "north"], "--position-angle takes"),
+])
+def test_bad_observing_options(tmp_path, capsys, extra, message):
+    args = ["simulate", "--n-galaxies", "2", "--out", str(tmp_path / "x.h5"), "--image-size",
+            "8", "--quiet"] + extra
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.h5").exists()
