@@ -400,9 +400,9 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             row-major stream, so ``sample(a + b)`` equals ``sample(a)`` followed by
             ``sample(b)`` from the same RandomState.
         as_frame : bool or "auto", default="auto"
-            Return a pandas DataFrame with named columns. ``"auto"`` does so only
-            when a plain array cannot hold the columns by position (a drawn
-            position angle or offset at fixed inclinations, say).
+            Return a pandas DataFrame with named columns. ``"auto"`` does so when the
+            table has a drawn position angle or offsets, and returns the thesis-era
+            tables (``I_e, R_e, n, q`` and an ``inclination``) as plain arrays.
 
         Returns
         -------
@@ -455,7 +455,10 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             else:  # an offset, uniform in [-max_offset, max_offset)
                 X[:, j] = self.max_offset * (2.0 * u[:, j] - 1.0)
         y = X[:, 3].copy()
-        frame = as_frame is True or (as_frame == "auto" and not is_positional(names))
+        # "auto": the thesis-era tables (4 or 5 columns) stay arrays; any newer column
+        # (a drawn position angle, offsets) comes with names
+        frame = as_frame is True or (as_frame == "auto"
+                                      and (len(names) > 5 or not is_positional(names)))
         return as_table(X, names, as_frame=frame), y
 
     def get_feature_names_out(self, input_features=None):

@@ -90,15 +90,15 @@ def test_position_angle_without_inclination():
 def test_sample_draws_orientation_and_offsets():
     sim = SersicGalaxySimulator(image_size=16, inclinations="isotropic",
                                 position_angle="uniform", max_offset=2.5)
-    X, y = sim.sample(4000, random_state=1, as_frame=True)
+    X, y = sim.sample(4000, random_state=1)  # "auto": new columns come with names
     assert list(X.columns) == ["I_e", "R_e", "n", "q", "inclination", "position_angle",
                                "x_offset", "y_offset"]
     assert 0 <= X.position_angle.min() < 1 and 179 < X.position_angle.max() < 180
     for column in ("x_offset", "y_offset"):
         assert -2.5 <= X[column].min() < -2.4 and 2.4 < X[column].max() < 2.5
     np.testing.assert_array_equal(y, X.q.to_numpy())
-    # eight columns in the positional order: "auto" gives a plain array
-    array, _ = sim.sample(5, random_state=1)
+    # eight columns in the positional order: an array can hold them when asked
+    array, _ = sim.sample(5, random_state=1, as_frame=False)
     np.testing.assert_array_equal(array, X.iloc[:5].to_numpy())
 
 
