@@ -178,6 +178,23 @@ def _radial_psf(radial, dk, k):
 
 
 @njit(cache=True, nogil=True)
+def _axis_factors(m, reps, d, box, shift, count):
+    """k, and sinc(k box / 2) e^{-i k shift}, for the first ``count`` base bins of each
+    alias (index t * count + j): the separable part of the spectrum along one axis."""
+    dk = 2.0 * math.pi / (m * d)
+    period = 2.0 * math.pi / d
+    ks = np.empty((2 * reps + 1) * count)
+    fs = np.empty((2 * reps + 1) * count, dtype=np.complex128)
+    for t in range(2 * reps + 1):
+        for j in range(count):
+            k = (j if j < (m + 1) // 2 else j - m) * dk + (t - reps) * period
+            ks[t * count + j] = k
+            fs[t * count + j] = _sinc(0.5 * k * box) * complex(math.cos(k * shift),
+                                                                -math.sin(k * shift))
+    return ks, fs
+
+
+@njit(cache=True, nogil=True)
 def _fold_high(geom, table, tparams, round_psf, radial, dk_radial, kmax, psf_re, psf_im, m,
                reps, box, d, k1, shift_x, shift_y, out):
     """out[my, mx] (mx <= m/2) = sum over aliases of (1 - chi) I~ P~ sinc e^{-ik.shift}.
@@ -185,57 +202,49 @@ def _fold_high(geom, table, tparams, round_psf, radial, dk_radial, kmax, psf_re,
     A round PSF's P~ comes from ``radial`` (its values at |k| = j dk_radial) and is 0
     beyond ``kmax``; any other PSF's from ``psf_re/psf_im`` on the alias lattice: index
     (ty * m + my, tx * m + mx) for alias offsets t in [-reps, reps] shifted to start at
-    0, base bins 0..m-1 in FFT order.
+    0, base bins 0..m-1 in FFT order. The pixel's sinc and the centre's phase are
+    separable, so they come from per-axis factors.
     """
-    dk = 2.0 * math.pi / (m * d)
-    period = 2.0 * math.pi / d
     half = m // 2 + 1
+    kxs, fxs = _axis_factors(m, reps, d, box, shift_x, half)
+    kys, fys = _axis_factors(m, reps, d, box, shift_y, m)
     kmax2 = kmax * kmax
+    inv_k1 = 1.0 / k1 if k1 > 0.0 else 0.0
     for my in range(m):
-        base_y = (my if my < (m + 1) // 2 else my - m) * dk
         for mx in range(half):
-            base_x = (mx if mx < (m + 1) // 2 else mx - m) * dk
-            acc_re = 0.0
-            acc_im = 0.0
+            acc = 0.0j
             for ty in range(2 * reps + 1):
-                ky = base_y + (ty - reps) * period
+                ky = kys[ty * m + my]
                 if round_psf and ky * ky > kmax2:
                     continue
-                sy = _sinc(0.5 * ky * box)
+                fy = fys[ty * m + my]
                 for tx in range(2 * reps + 1):
-                    kx = base_x + (tx - reps) * period
+                    kx = kxs[tx * half + mx]
                     k2 = kx * kx + ky * ky
                     if round_psf:
                         if k2 > kmax2:
                             continue
-                        p_re = _radial_psf(radial, dk_radial, math.sqrt(k2))
-                        p_im = 0.0
+                        psf = complex(_radial_psf(radial, dk_radial, math.sqrt(k2)), 0.0)
                     else:
-                        p_re = psf_re[ty * m + my, tx * m + mx]
-                        p_im = psf_im[ty * m + my, tx * m + mx]
-                        if p_re == 0.0 and p_im == 0.0:
+                        psf = complex(psf_re[ty * m + my, tx * m + mx],
+                                      psf_im[ty * m + my, tx * m + mx])
+                        if psf == 0.0:
                             continue
                     if k1 == 0.0:  # no split: the whole spectrum
-                        k8 = 1e300
-                    else:
-                        k8 = k2 / (k1 * k1)
-                        k8 = k8 * k8
-                        k8 = k8 * k8
-                    if k8 < 1e-3:  # 1 - e^-x without cancellation
-                        window = k8 * (1.0 - 0.5 * k8)
-                    elif k8 < 40.0:
-                        window = 1.0 - math.exp(-k8)
-                    else:
                         window = 1.0
-                    g = _galaxy_ft(kx, ky, geom, table, tparams) * _sinc(0.5 * kx * box) \
-                        * sy * window
-                    phase = -(kx * shift_x + ky * shift_y)
-                    c = math.cos(phase)
-                    sn = math.sin(phase)
-                    # (g e^{i phase}) * P~
-                    acc_re += g * (c * p_re - sn * p_im)
-                    acc_im += g * (c * p_im + sn * p_re)
-            out[my, mx] = complex(acc_re, acc_im)
+                    else:
+                        k8 = k2 * inv_k1 * inv_k1
+                        k8 = k8 * k8
+                        k8 = k8 * k8
+                        if k8 < 1e-3:  # 1 - e^-x without cancellation
+                            window = k8 * (1.0 - 0.5 * k8)
+                        elif k8 < 40.0:
+                            window = 1.0 - math.exp(-k8)
+                        else:
+                            window = 1.0
+                    g = _galaxy_ft(kx, ky, geom, table, tparams) * window
+                    acc += g * psf * fxs[tx * half + mx] * fy
+            out[my, mx] = acc
 
 
 @njit(cache=True, nogil=True)

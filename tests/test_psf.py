@@ -33,7 +33,7 @@ def check_against_reference(galaxy, spec, psf, offset, pixels, *, size=16, scale
         if ref > 1e-4 * peak:
             assert image[r, c] == pytest.approx(ref, rel=RTOL), (r, c)
             checked += 1
-    assert checked >= len(pixels) // 2
+    assert checked >= max(1, len(pixels) // 2)
 
 
 # (galaxy (I_e, R_e, n, q, i, PA), FWHM in pixels, offset in pixels): the corners of
@@ -59,9 +59,9 @@ def test_gaussian_psf_matches_quadrature(galaxy, fwhm, offset):
     ((0.5, 10.0, 1.0, 0.6, 0.0, 0.0), 5.0, 4.765, (0.0, 0.0)),
 ])
 def test_moffat_psf_matches_quadrature(galaxy, fwhm, beta, offset):
-    # the Moffat's wings make the reference slow: a few pixels, near and far
+    # the Moffat's wings make the reference slow (15-20 s a pixel): one near the centre
     check_against_reference(galaxy, ("moffat", fwhm, beta), MoffatPSF(fwhm, beta), offset,
-                            [(7, 8), (2, 12)])
+                            [(7, 8)])
 
 
 def gaussian_disc_image(ie, re, q, incl, fwhm, size, scale):
