@@ -11,9 +11,12 @@ on a noisy machine.
   (the pixel response included) and ``CCDNoise``, one process: at its default accuracy
   (``folding_threshold=5e-3``, its fast setting) and tightened (1e-5, ``maxk_threshold``
   1e-6, ``kvalue_accuracy`` 1e-8), which is still looser than skgal's.
-- Accuracy: each image's worst relative error over the pixels brighter than 1e-4 of its
-  peak, against skgal's noiseless images (themselves within 1e-3 of an independent
-  quadrature, and about 1e-8 in practice; see tests/test_psf.py), as a median and a max.
+- Accuracy is not compared here: GalSim's ``InclinedSersic`` has a sech^2 vertical
+  profile, the thesis's disc a Gaussian, so their inclined images differ by the model
+  (about 10%), whatever the settings. Face-on, where only the height's integral matters,
+  the two agree to about 1e-6 with GalSim's accuracy tightened
+  (tests/test_psf.py::test_face_on_agrees_with_galsim); skgal's images are within 1e-3
+  of an independent quadrature, and about 1e-8 in practice.
 
 Usage::
 
@@ -27,7 +30,7 @@ import time
 
 import numpy as np
 
-from skgal import CCDNoise, GaussianPSF, MoffatPSF, SersicGalaxySimulator
+from skgal import CCDNoise, GaussianPSF, MoffatPSF, SersicGalaxySimulator, total_flux
 
 
 def best_time(fn, repeat):
@@ -54,16 +57,13 @@ def main():
                                 position_angle="uniform")
     noise = CCDNoise(sky_level=10.0, gain=4.0, read_noise=5.0, random_state=0)
     X, _ = sim.sample(args.galaxies, random_state=0)
-    rows = X.to_numpy()
-    rates, errors = {}, {}
-
-    exact = None
+    rows = X[["I_e", "R_e", "n", "q", "inclination", "position_angle"]].to_numpy()
+    rates = {}
     for n_jobs in (1, -1):
         est = sim.set_params(n_jobs=n_jobs)
         est.transform(X.iloc[:1])  # compile / load the numba cache outside the timing
         seconds = best_time(lambda est=est: noise.transform(est.transform(X)), args.repeat)
         rates[f"skgal (n_jobs={n_jobs})"] = args.galaxies / seconds
-        exact = est.transform(X).astype(np.float64)[..., 0]
 
     try:
         import galsim
@@ -78,40 +78,27 @@ def main():
                      if args.psf == "moffat" else galsim.Gaussian(fwhm=args.fwhm, gsparams=gsp))
             rng = galsim.BaseDeviate(0)
             g_noise = galsim.CCDNoise(rng, sky_level=10.0, gain=4.0, read_noise=5.0)
-            images = []
-
             def draw():
-                images.clear()
-                for ie, re, n, q, incl, pa, _, _ in rows:
+                for ie, re, n, q, incl, pa in rows:
                     gal = galsim.InclinedSersic(
                         n=n, inclination=incl * galsim.degrees, half_light_radius=re,
-                        scale_height=q * re / 1.177, flux=float(
-                            __import__("skgal").total_flux(ie, re, n, q)), gsparams=gsp)
+                        scale_height=q * re / 1.177, flux=float(total_flux(ie, re, n, q)),
+                        gsparams=gsp)
                     gal = gal.rotate(pa * galsim.degrees)
                     image = galsim.Convolve(gal, g_psf, gsparams=gsp).drawImage(
                         nx=64, ny=64, scale=1.0, method="auto")
-                    images.append(image.array.astype(np.float64).copy())
                     image.addNoise(g_noise)
 
             seconds = best_time(draw, args.repeat)
             rates[f"galsim InclinedSersic ({name})"] = args.galaxies / seconds
-            worst = []
-            for ours, theirs in zip(exact, images):
-                bright = ours > 1e-4 * ours.max()
-                worst.append(np.abs(theirs[bright] / ours[bright] - 1).max())
-            errors[f"galsim InclinedSersic ({name})"] = worst
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; PSF {psf!r}; {args.galaxies} galaxies")
     base = rates.get("galsim InclinedSersic (default)")
-    print(f"{'method':36s} {'images/s':>9s} {'x galsim':>9s} {'median err':>11s} "
-          f"{'max err':>9s}")
+    print(f"{'method':36s} {'images/s':>9s} {'x galsim default':>17s}")
     for label, rate in rates.items():
-        err = errors.get(label)
-        ratio = f"{rate / base:9.2f}" if base else f"{'':9s}"
-        cols = (f"{np.median(err):11.1e} {np.max(err):9.1e}" if err is not None
-                else f"{'(exact)':>11s} {'':9s}")
-        print(f"{label:36s} {rate:9.1f} {ratio} {cols}")
+        ratio = f"{rate / base:17.2f}" if base else ""
+        print(f"{label:36s} {rate:9.1f} {ratio}")
 
 
 if __name__ == "__main__":

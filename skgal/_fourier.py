@@ -265,6 +265,16 @@ def _low_spectrum(geom, table, tparams, psf_re, psf_im, kx, ky, box, k1, out):
             out[a, b] = complex(g * psf_re[a, b], g * psf_im[a, b])
 
 
+@njit(cache=True, nogil=True)
+def _radial_lattice(radial, dk, k):
+    """A round PSF's P~ on the square lattice k x k, from its radial table."""
+    out = np.empty((k.size, k.size))
+    for a in range(k.size):
+        for b in range(k.size):
+            out[a, b] = _radial_psf(radial, dk, math.sqrt(k[a] * k[a] + k[b] * k[b]))
+    return out
+
+
 class _Grids:
     """The PSF's transform where the engine needs it, computed once: a radial table
     for a round PSF, or on each alias lattice for any other; and on each low-pass
@@ -308,13 +318,16 @@ class _Grids:
         key = (length, count)
         if key not in self._low:
             k = np.arange(-count, count + 1) * 2.0 * math.pi / length
-            value = np.asarray(self.psf.transform(k[None, :], k[:, None]), dtype=complex)
+            if self.round:  # from the radial table (exact Bessel functions are slow)
+                value = _radial_lattice(self.radial, self.dk_radial, k).astype(complex)
+            else:
+                value = np.asarray(self.psf.transform(k[None, :], k[:, None]), dtype=complex)
             self._low[key] = (k, np.ascontiguousarray(value.real),
                               np.ascontiguousarray(value.imag))
         return self._low[key]
 
 
-def plan(re, n, b, psf, size, d, offset):
+def plan(re, n, b, psf, size, d, offset, kmax=None):
     """The transform sizes for one galaxy: (m, reps, low period, low count, k1),
     with ``k1 = 0`` and ``count = 0`` when there is no split.
 
@@ -324,7 +337,7 @@ def plan(re, n, b, psf, size, d, offset):
     """
     k1 = K1 / d
     # aliases: fold every Nyquist zone where the PSF's transform is above PSF_FLOOR
-    kmax = psf.max_wavenumber(PSF_FLOOR)
+    kmax = psf.max_wavenumber(PSF_FLOOR) if kmax is None else kmax
     reps = max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
     folds = (2 * reps + 1) ** 2
     stamp = (size + 2.0 * max(abs(offset[0]), abs(offset[1]))) * d
@@ -373,7 +386,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
         ox, oy = float(x_offset[k]), float(y_offset[k])
         b = sersic_b(n)
         h = q * re / HZ_DIVISOR
-        m, reps, length, count, k1 = plan(re, n, b, psf, size, d, (ox, oy))
+        m, reps, length, count, k1 = plan(re, n, b, psf, size, d, (ox, oy), grids.kmax)
         kappa_max = re * math.sqrt(2.0) * (2 * reps + 1) * math.pi / d
         table, tparams = hankel_table(n, kappa_max)
         ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \
@@ -407,4 +420,8 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
         ey = np.exp(1j * np.outer(ys, kl))
         image = image + (ey @ low @ ex.T).real / (length * length)
         out[k] = image
+    if getattr(psf, "nonnegative", False):
+        # the exact image is >= 0; round-off and the 1e-9 error budget can leave the
+        # faintest pixels a hair below, which a Poisson mean cannot be
+        np.maximum(out, 0.0, out=out)
     return out

@@ -43,6 +43,8 @@ class _PSF:
 
     #: True when P depends on |x| only (then rotating the galaxy commutes with it)
     round = True
+    #: True when P >= 0 everywhere, so that every convolved image is too
+    nonnegative = True
 
     def transform(self, kx, ky):
         """The Fourier transform ``P~(kx, ky)`` (complex or real ndarray).
@@ -217,6 +219,7 @@ class ImagePSF(_PSF):
     """
 
     round = False
+    nonnegative = False  # band-limited interpolation rings, and samples may be negative
 
     def __init__(self, image, pixel_scale):
         self.pixel_scale = _positive("pixel_scale", pixel_scale)

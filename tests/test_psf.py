@@ -272,3 +272,12 @@ def test_face_on_agrees_with_galsim(n, re, psf_kind):
     bright = expected > 1e-4 * expected.max()
     # they agree to about 1e-6, GalSim's own accuracy at these settings
     np.testing.assert_allclose(image[bright], expected[bright], rtol=1e-5)
+
+
+def test_images_through_a_nonnegative_psf_are_nonnegative():
+    # the exact image is >= 0, so the noise steps (Poisson means) can take it
+    sim = SersicGalaxySimulator(image_size=32, output="flux", psf=MoffatPSF(2.0, 2.5),
+                                inclinations="isotropic", position_angle="uniform",
+                                max_offset=3.0)
+    X, _ = sim.sample(6, random_state=3)
+    assert sim.transform(X).min() >= 0.0
