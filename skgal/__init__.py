@@ -5,7 +5,8 @@ The public names are re-exported here; the modules behind them are private.
 
 __version__ = "0.1.0"
 
-from ._noise import CCDNoise, GaussianSNRNoise
+from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
+from ._noise import CCDNoise, GaussianNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
 from ._psf import GaussianPSF, ImagePSF, MoffatPSF
@@ -13,11 +14,14 @@ from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
 
 __all__ = [
+    "CONDITIONS",
     "CCDNoise",
+    "GaussianNoise",
     "GaussianPSF",
     "GaussianSNRNoise",
     "ImagePSF",
     "MoffatPSF",
+    "ObservingConditions",
     "ProbabilisticQRegressor",
     "ProjectionSelector",
     "SersicGalaxySimulator",
@@ -27,6 +31,7 @@ __all__ = [
     "sersic_b",
     "sersic_emissivity",
     "total_flux",
+    "observing_conditions",
     "__version__",
 ]
 

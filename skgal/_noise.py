@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_random_state
 
-__all__ = ["CCDNoise", "GaussianSNRNoise"]
+__all__ = ["CCDNoise", "GaussianNoise", "GaussianSNRNoise"]
 
 
 def _check_images(X, name="X"):
@@ -271,3 +271,55 @@ class GaussianSNRNoise(_NoiseStep):
             sigma[k] = power / nu
             out[k] = image + rng.standard_normal(image.shape) * sigma[k]
         return out, sigma
+
+
+class GaussianNoise(_NoiseStep):
+    """White Gaussian noise of a fixed level, as in sky-dominated, drizzled images.
+
+    Parameters
+    ----------
+    sigma : float
+        The noise's standard deviation per pixel, in the images' unit, > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the noise. With an int, each galaxy's noise is a fixed function of
+        the seed and of that galaxy's image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import GaussianNoise
+    >>> noisy, sigma = GaussianNoise(sigma=0.5, random_state=0).draw(np.zeros((1, 64, 64)))
+    >>> float(sigma[0]), bool(abs(noisy.std() - 0.5) < 0.02)
+    (0.5, True)
+    """
+
+    _parameter_constraints = {
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, sigma=1.0, random_state=None):
+        self.sigma = sigma
+        self.random_state = random_state
+
+    def draw(self, X, seeds=None):
+        """Noisy images and each galaxy's noise level (``sigma``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width[, channels])
+            Noiseless images.
+        seeds : array-like of int of shape (n,), default=None
+            Each galaxy's own seed, used with ``random_state`` instead of its image.
+
+        Returns
+        -------
+        noisy : ndarray of float32, the shape of ``X``
+        sigma : ndarray of shape (n,)
+        """
+        self._validate_params()
+        X = _check_images(X)
+        out = np.empty(X.shape, dtype=np.float32)
+        for k, rng in enumerate(galaxy_generators(X, self.random_state, seeds)):
+            out[k] = X[k] + self.sigma * rng.standard_normal(X[k].shape)
+        return out, np.full(X.shape[0], float(self.sigma))

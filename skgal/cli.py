@@ -71,8 +71,39 @@ def _observation(args):
 def _simulate(args):
     from sklearn.pipeline import Pipeline
 
+    from ._conditions import observing_conditions
     from ._simulator import SersicGalaxySimulator
     from .datasets import make_galaxy_dataset
+
+    if args.conditions is not None:
+        chosen = [flag for flag, value in (("--psf", args.psf != "none"),
+                                           ("--noise", args.noise != "none"),
+                                           ("--magnitudes", args.magnitudes is not None),
+                                           ("--pixel-scale", args.pixel_scale != 1.0))
+                  if value]
+        if chosen:
+            raise ValueError(f"--conditions sets the PSF, noise and photometry; drop "
+                             f"{', '.join(chosen)} or --conditions")
+        conditions = observing_conditions(args.conditions)
+        incl = args.inclinations
+        model = conditions.forward_model(
+            image_size=args.image_size,
+            inclinations=_inclinations(incl) if incl != ["0", "30", "60", "90"]
+            or args.conditions == "ideal" else "isotropic",
+            position_angle=_position_angle(args.position_angle)
+            if args.position_angle != "0" or args.conditions == "ideal" else "uniform",
+            max_offset=args.max_offset)
+        model.steps[0][1].set_params(sampling=args.sampling)
+        model = model if len(model.steps) > 1 else model.steps[0][1]
+        start = time.perf_counter()
+        path = make_galaxy_dataset(
+            args.out, args.n_galaxies, simulator=model, chunk_size=args.chunk_size,
+            n_jobs=args.n_jobs, random_state=args.seed, overwrite=args.overwrite,
+            progress=not args.quiet)
+        if not args.quiet:
+            print(f"wrote {args.n_galaxies} galaxies ({conditions.description}) to {path} "
+                  f"in {time.perf_counter() - start:.1f} s")
+        return 0
 
     steps = _observation(args)
     observed = args.psf != "none" or args.noise != "none" or args.magnitudes
@@ -139,6 +170,11 @@ def build_parser():
     sim.add_argument("--pixel-scale", type=float, default=1.0,
                      help="pixel side in the length unit of R_e")
     sim.add_argument("--sampling", choices=("pixel", "center"), default="pixel")
+    sim.add_argument("--conditions", choices=("ideal", "ground", "space"), default=None,
+                     help="observing conditions by name (PSF, noise, photometry and the "
+                          "brightness prior, from published numbers; see the docs' "
+                          "Observing page): random orientations unless --inclinations or "
+                          "--position-angle say otherwise")
     sim.add_argument("--position-angle", default="0",
                      help="degrees, or 'uniform' (drawn in [0, 180) per galaxy)")
     sim.add_argument("--max-offset", type=float, default=0.0,
