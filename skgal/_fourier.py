@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._hankel import hankel_table
+from ._hankel import hankel_table, table_value
 from ._profile import HZ_DIVISOR, sersic_b
 
 SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -124,25 +124,6 @@ def window_radius(tol, re, n, b, k1, flux_ratio):
 
 
 @njit(cache=True, nogil=True)
-def _interp(table, y0, hy, kappa0, kappa):
-    """g_n(kappa) from ``_hankel``'s table: quintic Hermite in y = ln(kappa + kappa0)."""
-    t = (math.log(kappa + kappa0) - y0) / hy
-    i = int(t)
-    if i > table.shape[0] - 2:
-        i = table.shape[0] - 2
-    u = t - i
-    u2 = u * u
-    u3 = u2 * u
-    v = 1.0 - u
-    v2 = v * v
-    v3 = v2 * v
-    return (v3 * (1.0 + 3.0 * u + 6.0 * u2) * table[i, 0] + v3 * u * (1.0 + 3.0 * u)
-            * table[i, 1] + 0.5 * v3 * u2 * table[i, 2]
-            + u3 * (1.0 + 3.0 * v + 6.0 * v2) * table[i + 1, 0]
-            - u3 * v * (1.0 + 3.0 * v) * table[i + 1, 1] + 0.5 * u3 * v2 * table[i + 1, 2])
-
-
-@njit(cache=True, nogil=True)
 def _galaxy_ft(kx, ky, geom, table, tparams):
     """Re and Im of I~(k) chi-free, without the centre's phase."""
     amp, re, h, cos_i, sin_i, cos_pa, sin_pa = geom
@@ -151,7 +132,7 @@ def _galaxy_ft(kx, ky, geom, table, tparams):
     kyp = -kx * sin_pa + ky * cos_pa
     kappa = re * math.sqrt(kxp * kxp + kyp * kyp * cos_i * cos_i)
     z = kyp * sin_i * h
-    return amp * _interp(table, y0, hy, kappa0, kappa) * math.exp(-0.5 * z * z)
+    return amp * table_value(table, y0, hy, kappa0, kappa) * math.exp(-0.5 * z * z)
 
 
 @njit(cache=True, nogil=True)

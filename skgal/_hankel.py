@@ -256,30 +256,22 @@ def build_table_nb(n, b, kmax, M, JF_R, JF_L):
 
 
 @nb.njit(nogil=True, cache=True)
-def eval_table_nb(y0, h, k0, T, kappa, out):
-    """Quintic Hermite interpolation of the table from build_table_nb."""
-    M = T.shape[0]
-    for m in range(kappa.shape[0]):
-        t = (math.log(abs(kappa[m]) + k0) - y0) / h
-        i = int(t)
-        if i > M - 2:
-            i = M - 2
-        u = t - i
-        u2 = u * u
-        u3 = u2 * u
-        v = 1.0 - u
-        v2 = v * v
-        v3 = v2 * v
-        # quintic Hermite basis in factored form
-        H0 = v3 * (1.0 + 3.0 * u + 6.0 * u2)
-        H1 = v3 * u * (1.0 + 3.0 * u)
-        H2 = 0.5 * v3 * u2
-        K0 = u3 * (1.0 + 3.0 * v + 6.0 * v2)
-        K1 = -u3 * v * (1.0 + 3.0 * v)
-        K2 = 0.5 * u3 * v2
-        out[m] = (H0 * T[i, 0] + H1 * T[i, 1] + H2 * T[i, 2]
-                  + K0 * T[i + 1, 0] + K1 * T[i + 1, 1] + K2 * T[i + 1, 2])
-
+def table_value(T, y0, h, k0, kappa):
+    """g_n(kappa) from the table of build_table_nb: quintic Hermite in y = ln(kappa + k0)."""
+    t = (math.log(abs(kappa) + k0) - y0) / h
+    i = int(t)
+    if i > T.shape[0] - 2:
+        i = T.shape[0] - 2
+    u = t - i
+    u2 = u * u
+    u3 = u2 * u
+    v = 1.0 - u
+    v2 = v * v
+    v3 = v2 * v
+    # the quintic Hermite basis in factored form
+    return (v3 * (1.0 + 3.0 * u + 6.0 * u2) * T[i, 0] + v3 * u * (1.0 + 3.0 * u) * T[i, 1]
+            + 0.5 * v3 * u2 * T[i, 2] + u3 * (1.0 + 3.0 * v + 6.0 * v2) * T[i + 1, 0]
+            - u3 * v * (1.0 + 3.0 * v) * T[i + 1, 1] + 0.5 * u3 * v2 * T[i + 1, 2])
 
 
 #: nodes of the interpolation table

@@ -904,9 +904,10 @@ def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
     All parameters are 1-D arrays of one length (validated by the caller):
     ``I_e``, ``R_e`` (length units), ``n``, ``b_n``, ``q``, inclination and position
     angle (degrees), and the centre's offset from the stamp's centre (pixels, +x
-    towards higher column index, +y towards higher row index). Returns float64 flux images of shape (m, size, size), in units
-    of ``I_e`` times length. ``sampling`` is ``"center"`` or ``"pixel"``. ``routes``,
-    an int64 array of 4 if given, accumulates how pixels were integrated (diagnostics).
+    towards higher column index, +y towards higher row index). Returns float64 flux
+    images of shape (m, size, size), in units of ``I_e`` times length. ``sampling`` is
+    ``"center"`` or ``"pixel"``. ``routes``, an int64 array of 4 if given, accumulates
+    how pixels were integrated (diagnostics).
     """
     table = np.ascontiguousarray(np.column_stack(
         np.broadcast_arrays(intensity, effective_radius, sersic_index, sersic_b, flattening,

@@ -7,7 +7,6 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_array
 
 from ._fourier import _Grids, render_psf
 from ._profile import sersic_b, total_flux
@@ -157,8 +156,9 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, *, image_size=64, pixel_scale=1.0, inclinations=PAPER_INCLINATIONS,
-                 position_angle=0.0, max_offset=0.0, sampling="pixel", psf=None, output="magnitude", zero_point=25.0,
-                 magnitude_limit=35.0, intensity_range=(0.1, 1.0),
+                 position_angle=0.0, max_offset=0.0, sampling="pixel", psf=None,
+                 output="magnitude", zero_point=25.0, magnitude_limit=35.0,
+                 intensity_range=(0.1, 1.0),
                  effective_radius_range=(5.0, 30.0), sersic_index_range=(0.5, 2.0),
                  flattening_range=(0.2, 1.0), n_jobs=None, random_state=None):
         self.image_size = image_size

@@ -73,7 +73,6 @@ def _simulate(args):
 
     from ._conditions import observing_conditions
     from ._simulator import SersicGalaxySimulator
-    from .datasets import make_galaxy_dataset
 
     if args.conditions is not None:
         chosen = [flag for flag, value in (("--psf", args.psf != "none"),
@@ -95,15 +94,7 @@ def _simulate(args):
             max_offset=args.max_offset)
         model.steps[0][1].set_params(sampling=args.sampling)
         model = model if len(model.steps) > 1 else model.steps[0][1]
-        start = time.perf_counter()
-        path = make_galaxy_dataset(
-            args.out, args.n_galaxies, simulator=model, chunk_size=args.chunk_size,
-            n_jobs=args.n_jobs, random_state=args.seed, overwrite=args.overwrite,
-            progress=not args.quiet)
-        if not args.quiet:
-            print(f"wrote {args.n_galaxies} galaxies ({conditions.description}) to {path} "
-                  f"in {time.perf_counter() - start:.1f} s")
-        return 0
+        return _write(args, model, f" ({conditions.description})")
 
     steps = _observation(args)
     observed = args.psf != "none" or args.noise != "none" or args.magnitudes
@@ -113,13 +104,19 @@ def _simulate(args):
         position_angle=_position_angle(args.position_angle), max_offset=args.max_offset,
         psf=_psf(args), output="flux" if observed else args.output)
     model = Pipeline([("render", simulator)] + steps) if observed else simulator
+    return _write(args, model, "")
+
+
+def _write(args, model, what):
+    from .datasets import make_galaxy_dataset
+
     start = time.perf_counter()
     path = make_galaxy_dataset(
         args.out, args.n_galaxies, simulator=model, chunk_size=args.chunk_size,
         n_jobs=args.n_jobs, random_state=args.seed, overwrite=args.overwrite,
         progress=not args.quiet)
     if not args.quiet:
-        print(f"wrote {args.n_galaxies} galaxies to {path} in "
+        print(f"wrote {args.n_galaxies} galaxies{what} to {path} in "
               f"{time.perf_counter() - start:.1f} s")
     return 0
 

@@ -25,7 +25,8 @@ import numpy as np
 
 from ._projection import ProjectionSelector
 from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
-from .datasets import DatasetError, _jsonable, load_galaxy_dataset, make_galaxy_dataset
+from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
+from .datasets import _jsonable as _setting_value
 from .metrics import regression_report, scores_by_inclination
 
 __all__ = [
@@ -159,7 +160,7 @@ def load_or_simulate(out_dir, *, n_galaxies, seed, n_jobs=None, progress=False):
     simulator = SersicGalaxySimulator()
     if os.path.exists(path):
         data = load_galaxy_dataset(path)
-        wanted = {k: _jsonable(v) for k, v in simulator.get_params(deep=False).items()}
+        wanted = {k: _setting_value(v) for k, v in simulator.get_params(deep=False).items()}
         stored = data.settings["parameters"]
 
         def agree(a, b):
