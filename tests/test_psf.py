@@ -32,6 +32,9 @@ def check_against_reference(galaxy, spec, psf, offset, pixels, *, size=16, scale
         ref = convolved_pixel(x, y, galaxy, spec, scale)
         if ref > 1e-4 * peak:
             assert image[r, c] == pytest.approx(ref, rel=RTOL), (r, c)
+            # the promise is 1e-3; in practice the two methods agree far better (the
+            # docs say about 1e-8), which this holds, with room, at 1e-6
+            assert image[r, c] == pytest.approx(ref, rel=1e-6), (r, c)
             checked += 1
     assert checked >= max(1, len(pixels) // 2)
 
