@@ -149,3 +149,18 @@ def test_bad_images_are_refused():
         GaussianSNRNoise().transform(np.ones((4, 4)))
     with pytest.raises(ValueError, match=">= 0"):
         CCDNoise().transform(-np.ones((1, 4, 4)))
+
+
+@settings(deadline=None, max_examples=25)
+@given(image=st.lists(st.floats(0.0, 1e4), min_size=16, max_size=16),
+       sky=st.floats(0.0, 1e3), gain=st.floats(0.1, 10.0), read=st.floats(0.0, 20.0),
+       snr=st.floats(0.5, 1e3))
+def test_noise_and_photometry_keep_images_finite_and_their_shape(image, sky, gain, read, snr):
+    flux = np.asarray(image, dtype=float).reshape(1, 4, 4)
+    ccd = CCDNoise(sky_level=sky, gain=gain, read_noise=read, random_state=0).transform(flux)
+    assert ccd.shape == flux.shape and ccd.dtype == np.float32 and np.all(np.isfinite(ccd))
+    mags = ToMagnitudes(kind="asinh", softening=1.0).transform(ccd)
+    assert np.all(np.isfinite(mags))
+    if flux.sum() > 0:
+        noisy = GaussianSNRNoise(snr=snr, random_state=0).transform(flux)
+        assert noisy.shape == flux.shape and np.all(np.isfinite(noisy))

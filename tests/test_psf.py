@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 from _psf_reference import convolved_pixel
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import erf, gamma
 
 from skgal import GaussianPSF, ImagePSF, MoffatPSF, SersicGalaxySimulator, sersic_b
@@ -283,3 +285,20 @@ def test_images_through_a_nonnegative_psf_are_nonnegative():
                                 max_offset=3.0)
     X, _ = sim.sample(6, random_state=3)
     assert sim.transform(X).min() >= 0.0
+
+
+@given(ie=st.floats(0.1, 1.0), re=st.floats(5.0, 30.0), n=st.floats(0.5, 2.0),
+       q=st.floats(0.2, 1.0), inclination=st.floats(0.0, 90.0),
+       position_angle=st.floats(-180.0, 180.0), fwhm=st.floats(1.0, 10.0))
+@settings(deadline=None, max_examples=15)
+def test_psf_images_are_finite_nonnegative_and_symmetric(ie, re, n, q, inclination,
+                                                         position_angle, fwhm):
+    galaxy = (ie, re, n, q, inclination, position_angle)
+    psf = GaussianPSF(fwhm)
+    image = render(galaxy, psf, size=8, scale=4.0)
+    assert np.all(np.isfinite(image)) and np.all(image >= 0) and image.max() > 0
+    floor = 1e-9 * image.max()  # the route's error budget, relative to the peak
+    turned = render(galaxy[:5] + (position_angle + 180.0,), psf, size=8, scale=4.0)
+    mirrored = render(galaxy[:5] + (-position_angle,), psf, size=8, scale=4.0)
+    np.testing.assert_allclose(turned, image, rtol=1e-7, atol=floor)
+    np.testing.assert_allclose(mirrored, image[::-1, :], rtol=1e-7, atol=floor)
