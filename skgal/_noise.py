@@ -7,31 +7,19 @@ inside any batch, for any ``n_jobs``, chunking or backend, it gets the same nois
 Two galaxies with identical noiseless images get identical noise: to draw many
 noise realisations of one galaxy, pass ``seeds`` (one integer per row) to ``draw``.
 
-This module imports nothing from skgal's other modules.
+This module imports nothing from skgal but ``_image_step``.
 """
 
 import hashlib
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_random_state
 
+from ._image_step import ImageStep, check_images
+
 __all__ = ["CCDNoise", "GaussianNoise", "GaussianSNRNoise"]
-
-
-def _check_images(X, name="X"):
-    """Flux images (n, h, w, channels) or (n, h, w) as float64; finite."""
-    X = np.asarray(X)
-    if X.ndim not in (3, 4) or X.shape[0] < 1:
-        raise ValueError(f"{name} must be images of shape (n, height, width[, channels]); "
-                         f"got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must hold numbers; got dtype {X.dtype}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} holds NaN or infinite pixels")
-    return X
 
 
 def _base_seed(random_state):
@@ -68,23 +56,8 @@ def galaxy_generators(X, random_state, seeds=None):
     return out
 
 
-class _NoiseStep(TransformerMixin, BaseEstimator):
-    """Shared face: a stateless transformer with ``draw`` returning the noise level."""
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the settings. The step learns nothing.
-
-        Parameters
-        ----------
-        X : ignored
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        return self
+class _NoiseStep(ImageStep):
+    """A noise step: ``draw`` returns the noisy images and the noise level."""
 
     def transform(self, X):
         """Noisy images, float32, of the shape of ``X``.
@@ -99,14 +72,6 @@ class _NoiseStep(TransformerMixin, BaseEstimator):
         ndarray of float32
         """
         return self.draw(X)[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
 
 class CCDNoise(_NoiseStep):
@@ -176,7 +141,7 @@ class CCDNoise(_NoiseStep):
             gain)**2)`` ADU: the same for every galaxy.
         """
         self._validate_params()
-        X = _check_images(X)
+        X = check_images(X)
         if np.any(X < 0):
             raise ValueError("X: CCDNoise needs noiseless images >= 0 (a Poisson mean); "
                              f"the lowest pixel is {float(X.min())!r}")
@@ -257,7 +222,7 @@ class GaussianSNRNoise(_NoiseStep):
         """
         self._validate_params()
         lo, hi = self._snr_range()
-        X = _check_images(X)
+        X = check_images(X)
         channels = X.shape[3:]  # () or (c,)
         out = np.empty(X.shape, dtype=np.float32)
         sigma = np.empty((X.shape[0],) + channels)
@@ -318,7 +283,7 @@ class GaussianNoise(_NoiseStep):
         sigma : ndarray of shape (n,)
         """
         self._validate_params()
-        X = _check_images(X)
+        X = check_images(X)
         out = np.empty(X.shape, dtype=np.float32)
         for k, rng in enumerate(galaxy_generators(X, self.random_state, seeds)):
             out[k] = X[k] + self.sigma * rng.standard_normal(X[k].shape)

@@ -8,15 +8,16 @@ negative pixel, which a noisy, sky-subtracted image has, and says so. Use
 magnitudes for ``f >> b`` and linear in ``f`` near 0, with the softening ``b`` tied
 to the noise (their recommended ``b = 1.042 sigma``).
 
-This module imports nothing from skgal's other modules.
+This module imports nothing from skgal but ``_image_step``.
 """
 
 import math
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._image_step import ImageStep, check_images
 
 __all__ = ["ToMagnitudes", "robust_noise_sigma"]
 
@@ -54,7 +55,7 @@ def robust_noise_sigma(images):
     return 1.4826 * np.median(np.abs(centred), axis=(1, 2)) / math.sqrt(2.0)
 
 
-class ToMagnitudes(TransformerMixin, BaseEstimator):
+class ToMagnitudes(ImageStep):
     """Flux images to magnitudes per unit area: log (Pogson) or asinh (Lupton).
 
     Parameters
@@ -99,21 +100,6 @@ class ToMagnitudes(TransformerMixin, BaseEstimator):
         self.magnitude_limit = magnitude_limit
         self.softening = softening
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Validate the settings. The step learns nothing.
-
-        Parameters
-        ----------
-        X : ignored
-        y : ignored
-
-        Returns
-        -------
-        self : ToMagnitudes
-        """
-        return self
-
     def transform(self, X):
         """Magnitudes per unit area, float32, of the shape of ``X``.
 
@@ -132,12 +118,7 @@ class ToMagnitudes(TransformerMixin, BaseEstimator):
             ``kind="log"`` and a pixel is negative; NaN or infinite pixels.
         """
         self._validate_params()
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim not in (3, 4):
-            raise ValueError(f"X must be images of shape (n, height, width[, channels]); "
-                             f"got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X holds NaN or infinite pixels")
+        X = check_images(X).astype(np.float64, copy=False)
         if self.kind == "log":
             if np.any(X < 0):
                 raise ValueError(
@@ -158,11 +139,3 @@ class ToMagnitudes(TransformerMixin, BaseEstimator):
             b = float(self.softening)
         mag = self.zero_point - _POGSON * (np.arcsinh(X / (2.0 * b)) + np.log(b))
         return mag.astype(np.float32)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.transformer_tags.preserves_dtype = []
-        return tags
