@@ -6,6 +6,7 @@ The public names are re-exported here; the modules behind them are private.
 __version__ = "0.1.0"
 
 from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
+from ._distributions import MultivariateNormalMixture, Normal, NormalMixture
 from ._noise import CCDNoise, GaussianNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
@@ -16,11 +17,16 @@ from ._simulator import SersicGalaxySimulator
 __all__ = [
     "CONDITIONS",
     "CCDNoise",
+    "GaussianHead",
     "GaussianNoise",
     "GaussianPSF",
     "GaussianSNRNoise",
     "ImagePSF",
+    "MixtureHead",
     "MoffatPSF",
+    "MultivariateNormalMixture",
+    "Normal",
+    "NormalMixture",
     "ObservingConditions",
     "ProbabilisticQRegressor",
     "ProjectionSelector",
@@ -37,9 +43,13 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The regressor imports TensorFlow (seconds); load it only when it is asked for.
+    # The regressor and the heads import TensorFlow (seconds); load it only when it is asked for.
     if name == "ProbabilisticQRegressor":
         from ._regressor import ProbabilisticQRegressor
 
         return ProbabilisticQRegressor
+    if name in ("GaussianHead", "MixtureHead"):
+        from . import _heads
+
+        return getattr(_heads, name)
     raise AttributeError(f"module 'skgal' has no attribute {name!r}")

@@ -1,9 +1,9 @@
-"""The thesis's probabilistic CNN in Keras: architecture, Gaussian head and loss.
+"""The thesis's probabilistic CNN in Keras: the architecture up to its distribution head.
 
-Pure Keras (and TFP for the likelihood); nothing here knows about scikit-learn or the
-wrapper. The network ends in a Normal distribution for ``q``: it outputs the mean and
-a softplus-positive standard deviation, and trains on the Gaussian negative
-log-likelihood computed with ``tensorflow_probability.distributions.Normal``.
+Pure Keras; nothing here knows about scikit-learn or the wrapper. The head (``_heads``)
+supplies the last layer and the loss: by default the thesis's Normal for ``q`` (a mean
+and a softplus-positive standard deviation, trained on the Gaussian negative
+log-likelihood).
 """
 
 import os
@@ -12,32 +12,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_probability as tfp  # noqa: E402
 
-MIN_STD = 1e-6  # floor of the predicted standard deviation
-
-
-@keras.saving.register_keras_serializable(package="skgal")
-class GaussianHead(keras.layers.Layer):
-    """(mean, raw) -> (mean, softplus(raw) + MIN_STD): the Normal's parameters."""
-
-    def call(self, inputs):
-        mean = inputs[:, :1]
-        std = keras.ops.softplus(inputs[:, 1:2]) + MIN_STD
-        return keras.ops.concatenate([mean, std], axis=-1)
-
-
-@keras.saving.register_keras_serializable(package="skgal")
-def gaussian_nll_loss(y_true, y_pred):
-    """Per-sample negative log-likelihood of y_true under Normal(y_pred[:, 0], y_pred[:, 1])."""
-    y_true = tf.reshape(tf.cast(y_true, y_pred.dtype), [-1])
-    normal = tfp.distributions.Normal(loc=y_pred[:, 0], scale=y_pred[:, 1])
-    return -normal.log_prob(y_true)
+from ._heads import GaussianHead, gaussian_nll_loss  # noqa: E402,F401  (the old home)
 
 
 def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_size=2,
-                  dense_units=128, dropout=0.3, learning_rate=1e-3, decay_steps=None):
+                  dense_units=128, dropout=0.3, learning_rate=1e-3, decay_steps=None,
+                  head=None, spaces=(("affine", 0.0, 1.0),)):
     """Build and compile the network for inputs of ``input_shape``.
 
     Parameters
@@ -63,11 +44,16 @@ def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_s
     decay_steps : int, default=None
         If given, the learning rate follows a cosine decay to 0 over this many steps
         (``keras.optimizers.schedules.CosineDecay``); else it is constant, as in the thesis.
+    head : GaussianHead or MixtureHead, default=None
+        The distribution head (``GaussianHead()`` when None).
+    spaces : sequence of (kind, a, b), default=(("affine", 0, 1),)
+        One per target: how the head maps it to its latent space (see ``_heads``).
 
     Returns
     -------
     keras.Model
-        Compiled with Adam and :func:`gaussian_nll_loss`; outputs (n, 2): mean, std.
+        Compiled with Adam and the head's loss; outputs the head's parameters
+        ((n, 2): mean and std, for the Gaussian head and one target).
     """
     inputs = keras.Input(shape=tuple(int(s) for s in input_shape))
     x = keras.layers.Normalization(axis=-1, mean=np.asarray(mean, dtype="float32"),
@@ -86,11 +72,12 @@ def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_s
         x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(int(dense_units), activation="relu")(x)
     x = keras.layers.Dropout(float(dropout))(x)
-    x = keras.layers.Dense(2)(x)
-    outputs = GaussianHead()(x)
+    head = GaussianHead() if head is None else head
+    x = keras.layers.Dense(head.n_outputs(len(spaces)))(x)
+    outputs = head.layer(len(spaces))(x)
     model = keras.Model(inputs, outputs)
     rate = float(learning_rate)
     if decay_steps:
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=int(decay_steps))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=gaussian_nll_loss)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=head.loss(spaces))
     return model

@@ -102,8 +102,9 @@ class ProjectionSelector(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"mode='fixed' needs an inclination among the channels "
                     f"{tuple(inclinations.tolist())}; got inclination={self.inclination!r}")
+        # no n_features_in_: scikit-learn defines it for 2-D tables, and an image
+        # stack's "features" are its whole shape, which image_shape_ holds
         self.image_shape_ = X.shape[1:]
-        self.n_features_in_ = X.shape[1]
         return self
 
     def select(self, X):

@@ -17,25 +17,36 @@ import keras
 import numpy as np
 from scikeras.utils.transformers import RegressorTargetEncoder
 from scikeras.wrappers import BaseWrapper
-from scipy.stats import norm
+from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from ._heads import GaussianHead, MixtureHead, make_head
 from ._network import build_network
 
 PREDICT_BATCH = 256  # samples per forward pass in predict
 
 
 class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
-    """The thesis's probabilistic CNN: predicts a mean and a standard deviation of ``q``.
+    """The thesis's probabilistic CNN: predicts a distribution of ``q`` (or of several targets).
 
     Conv2D 16, 32 and 48 filters (2x2, valid, ReLU), each followed by 2x2 max-pooling,
-    then Flatten, Dense 128 ReLU, Dropout 0.3 and a Gaussian output (mean and a
-    softplus-positive standard deviation), trained with Adam on the Gaussian negative
-    log-likelihood. About 310,000 parameters for one 64x64 channel (the thesis's
-    "300,000").
+    then Flatten, Dense 128 ReLU, Dropout 0.3 and a distribution head, trained with Adam
+    on the negative log-likelihood. The default head is the thesis's Gaussian (a mean
+    and a softplus-positive standard deviation). About 310,000 parameters for one 64x64
+    channel (the thesis's "300,000").
+
+    Other heads give posteriors of the right shape: ``head="mixture"`` is a mixture of
+    ``n_components`` Gaussians, and ``head="bounded_mixture"`` puts that mixture in the
+    logit space of ``target_bounds``, so that no probability falls outside them (``q``
+    in the prior's [0.2, 1], the inclination in [0, 90] degrees). Every head's NLL is
+    on the targets' own scale, with the Jacobian, so it compares with the thesis's.
+
+    ``y`` may have several columns (``q`` and the inclination, say): the heads then
+    give a joint distribution, with full covariances, whose marginals are per-target
+    predictions (:meth:`predict_distribution`).
 
     The input scaling is learned in ``fit``: one mean and one variance per channel
     over every training pixel, held in the model's Normalization layer. Images are
@@ -71,9 +82,20 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
     patience : int, default=10
         Epochs without improvement before early stopping.
     recalibrate : bool, default=False
-        After training, rescale the predicted standard deviations by the single
-        factor that minimises the NLL on the validation split (``std_scale_``). Off
+        After training, widen or narrow the predictions by the single factor that
+        minimises the NLL on the validation split (``std_scale_``): for the Gaussian
+        head, the standard deviations; for a mixture, a temperature on every
+        component's scale in its latent space, which keeps the weights and means. Off
         by default, to stay with the thesis.
+    head : {"gaussian", "mixture", "bounded_mixture"} or a head object, default="gaussian"
+        The predictive distribution (:class:`skgal.GaussianHead`,
+        :class:`skgal.MixtureHead`).
+    n_components : int, default=5
+        Components of the ``"mixture"`` and ``"bounded_mixture"`` heads.
+    target_bounds : (low, high), list of them, or None, default=None
+        Support of each target for a bounded head: one pair for every target, or one
+        per target. None takes each target's training range, widened by 1% of it on
+        each side. Training targets outside the bounds are an error.
     image_shape : tuple of int, default=None
         ``(H, W, C)`` (or ``(H, W)``) of the images when ``X`` comes flattened to
         2-D. Without it a 2-D ``X`` is tabular data, handled by the dense layers alone.
@@ -92,7 +114,17 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
     history_ : dict of list
         Per-epoch ``loss`` and, with a validation split, ``val_loss``.
     std_scale_ : float
-        Factor applied to the predicted standard deviations (1 unless recalibrated).
+        Factor applied to the predicted standard deviations, or the mixture's
+        temperature (1 unless recalibrated).
+    head_ : GaussianHead or MixtureHead
+        The head in use.
+    n_targets_ : int
+        Columns of ``y`` (1 for a 1-D ``y``).
+    target_spaces_ : list of (str, float, float)
+        How the head maps each target to its latent space: ``("logit", low, high)`` or
+        ``("affine", center, width)``.
+    random_state_ : int or None
+        The integer seed drawn from ``random_state`` for this fit.
     n_features_in_ : int
         Size of the second axis of ``X`` in ``fit``.
 
@@ -107,6 +139,15 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
     >>> mean, std = reg.predict(X[:3], return_std=True)
     >>> mean.shape, bool(np.all(std > 0))
     ((3,), True)
+
+    A bounded mixture, and its predictive distribution:
+
+    >>> reg = ProbabilisticQRegressor(head="bounded_mixture", n_components=3,
+    ...                               target_bounds=(0.2, 1.0), epochs=1, random_state=0)
+    >>> dist = reg.fit(X, y).predict_distribution(X[:3])
+    >>> lower, upper = dist.interval(0.95)
+    >>> bool(np.all((0.2 < lower) & (upper < 1.0)))
+    True
     """
 
     # scikeras settings that are fixed here, not hyperparameters: class attributes,
@@ -138,13 +179,18 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "filters": [tuple, list],
+        "head": [StrOptions({"gaussian", "mixture", "bounded_mixture"}), GaussianHead,
+                 MixtureHead],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "target_bounds": [tuple, list, None],
     }
 
     def __init__(self, *, filters=(16, 32, 48), kernel_size=2, dense_units=128, dropout=0.3,
                  learning_rate=1e-3, learning_rate_schedule="constant", batch_size=32,
                  epochs=100, validation_split=0.2,
                  early_stopping=False, patience=10, recalibrate=False, image_shape=None,
-                 callbacks=None, random_state=None, verbose=0):
+                 callbacks=None, random_state=None, verbose=0, head="gaussian",
+                 n_components=5, target_bounds=None):
         self.filters = filters
         self.kernel_size = kernel_size
         self.dense_units = dense_units
@@ -161,6 +207,9 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+        self.head = head
+        self.n_components = n_components
+        self.target_bounds = target_bounds
 
     # -- parameters: the constructor's, as scikit-learn defines them ---------------
     @classmethod
@@ -175,6 +224,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         tags.regressor_tags.poor_score = True  # a few epochs in the checks learn little
         tags.non_deterministic = self.random_state is None
         tags.input_tags.three_d_array = True  # images (n, H, W, C) or (n, H, W)
+        tags.target_tags.multi_output = True  # y may have several columns
         return tags
 
     # -- input ----------------------------------------------------------------------
@@ -233,7 +283,22 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         return build_network(shape, mean=self._scaling[0], variance=self._scaling[1],
                              filters=self.filters, kernel_size=self.kernel_size,
                              dense_units=self.dense_units, dropout=self.dropout,
-                             learning_rate=self.learning_rate, decay_steps=decay_steps)
+                             learning_rate=self.learning_rate, decay_steps=decay_steps,
+                             head=self.head_, spaces=self.target_spaces_)
+
+    def _initialize(self, X, y=None):
+        # scikeras's own, but seeding Keras from the seed drawn in fit: scikeras reads
+        # self.random_state, which an estimator must not change (and threaded
+        # searches share)
+        self._random_state = self.random_state_
+        X, y = self._validate_data(X, y, reset=True)
+        self.target_encoder_ = self.target_encoder.fit(y)
+        vars(self).update(**getattr(self.target_encoder_, "get_metadata", dict)())
+        self.feature_encoder_ = self.feature_encoder.fit(X)
+        vars(self).update(**getattr(self.feature_encoder, "get_metadata", dict)())
+        self.model_ = self._build_keras_model()
+        self._initialize_callbacks()
+        return X, y
 
     def _initialize_callbacks(self):
         super()._initialize_callbacks()
@@ -251,8 +316,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         X : array-like of shape (n_samples, H, W, C), (n_samples, H, W) or (n_samples, n_features)
             Images, channels last; 2-D ``X`` is reshaped by ``image_shape``, or else
             taken as tabular data.
-        y : array-like of shape (n_samples,)
-            Targets.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets: ``q``, or several columns (``q`` and the inclination, say).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the loss.
 
@@ -265,9 +330,13 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None")
         X = self._as_network_input(X, reset=True)
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float32, input_name="y"),
-                         warn=True)
+        y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D (n_samples, n_targets); got shape {y.shape}")
         X, y = self._validate_data(X, y, reset=True)  # matching lengths; sets X_shape_
+        y = np.asarray(y, dtype=np.float32)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype="float32").reshape(-1)
             if sample_weight.shape[0] != X.shape[0]:
@@ -280,6 +349,9 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         n_val = n_val if 1 <= n_val < len(y) else 0
         val, train = order[:n_val], order[n_val:]
         self._has_validation = n_val > 0
+        self.head_ = make_head(self.head, self.n_components)
+        self.n_targets_ = 1 if y.ndim == 1 else y.shape[1]
+        self.target_spaces_ = self._target_spaces(y.reshape(len(y), -1)[train])
         # input scaling: per channel (images) or per feature (tables), training data only
         axes = tuple(range(X.ndim - 1))
         self._scaling = (X[train].mean(axis=axes), np.maximum(X[train].var(axis=axes), 1e-12))
@@ -288,60 +360,129 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         if n_val:
             kwargs["validation_data"] = (X[val], y[val])
         weights = None if sample_weight is None else sample_weight[train]
-        self.random_state_ = seed
-        saved_state = self.random_state
-        self.random_state = seed  # scikeras seeds Keras with it during build and fit
+        self.random_state_ = seed  # scikeras seeds Keras with it during build and fit
         try:
             super().fit(X[train], y[train], sample_weight=weights, **kwargs)
         finally:
-            self.random_state = saved_state
             del self._scaling, self._n_train
         self.history_ = {key: list(values) for key, values in self.history_.items()}
         self.std_scale_ = 1.0
         if self.recalibrate and n_val:
-            mean, std = self._predict_mean_std(X[val])
-            # the NLL of y ~ N(mean, (s std)^2) is minimal at s^2 = mean(((y - mean)/std)^2)
-            self.std_scale_ = float(np.sqrt(np.mean(((y[val] - mean) / std) ** 2)))
+            self.std_scale_ = self._fit_scale(self._predict_params(X[val]), y[val])
         return self
 
-    def _predict_mean_std(self, X):
+    def _target_spaces(self, y):
+        """Each target's latent space, from the training targets ``y`` (n, d)."""
+        d = y.shape[1]
+        if not self.head_.bounded:
+            if isinstance(self.head_, GaussianHead) and d == 1:
+                return [("affine", 0.0, 1.0)]  # the thesis's head, in q's own units
+            center = y.mean(axis=0).astype(float)
+            width = y.std(axis=0).astype(float)
+            return [("affine", float(c), float(w) if w > 0 else 1.0)
+                    for c, w in zip(center, width)]
+        bounds = self.target_bounds
+        if bounds is None:
+            low, high = y.min(axis=0).astype(float), y.max(axis=0).astype(float)
+            margin = np.maximum(0.01 * (high - low), 1e-6 * np.maximum(np.abs(high), 1))
+            bounds = list(zip(low - margin, high + margin))
+        else:
+            try:
+                bounds = np.asarray(bounds, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"target_bounds must be a pair (low, high) or one pair per "
+                                f"target; got {self.target_bounds!r}") from None
+            if bounds.shape == (2,):
+                bounds = np.tile(bounds, (d, 1))
+            if bounds.shape != (d, 2):
+                raise ValueError(f"target_bounds must be a pair (low, high) or {d} pairs; "
+                                 f"got {self.target_bounds!r}")
+        spaces = []
+        for j, (low, high) in enumerate(bounds):
+            low, high = float(low), float(high)
+            if not (np.isfinite(low) and np.isfinite(high) and low < high):
+                raise ValueError(f"target_bounds must be finite pairs with low < high; got "
+                                 f"{self.target_bounds!r}")
+            if np.any(y[:, j] <= low) or np.any(y[:, j] >= high):
+                raise ValueError(
+                    f"training targets (column {j}) span [{y[:, j].min():.6g}, "
+                    f"{y[:, j].max():.6g}], not inside target_bounds ({low:g}, {high:g})")
+            spaces.append(("logit", low, high))
+        return spaces
+
+    def _fit_scale(self, params, y):
+        """The width factor that minimises the NLL of ``y`` (the validation split)."""
+        if isinstance(self.head_, GaussianHead) and self.n_targets_ == 1:
+            # the NLL of y ~ N(mean, (s std)^2) is minimal at s^2 = mean(((y - mean)/std)^2)
+            return float(np.sqrt(np.mean(((y - params[:, 0]) / params[:, 1]) ** 2)))
+
+        def nll(log_s):
+            dist = self.head_.distribution(params, self.target_spaces_, np.exp(log_s))
+            return -np.mean(np.maximum(dist.logpdf(y), -1e6))
+
+        return float(np.exp(minimize_scalar(nll, bounds=(-4, 4), method="bounded",
+                                            options={"xatol": 1e-5}).x))
+
+    def _predict_params(self, X):
         # Fixed-size, zero-padded batches: the kernels then sum in the same order
         # whatever else is predicted with a sample, so predictions of a subset equal the
         # subset of the predictions, bit for bit.
         n = X.shape[0]
-        out = np.empty((n, 2))
+        out = None
         for start in range(0, n, PREDICT_BATCH):
             batch = X[start:start + PREDICT_BATCH]
             m = batch.shape[0]
             if m < PREDICT_BATCH:
                 batch = np.concatenate(
                     [batch, np.zeros((PREDICT_BATCH - m,) + batch.shape[1:], batch.dtype)])
-            out[start:start + m] = np.asarray(self.model_.predict_on_batch(batch))[:m]
-        return out[:, 0], out[:, 1]
+            params = np.asarray(self.model_.predict_on_batch(batch), dtype=float)
+            if out is None:
+                out = np.empty((n, params.shape[1]))
+            out[start:start + m] = params[:m]
+        return out
+
+    def predict_distribution(self, X):
+        """The predictive distribution of the targets for each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images as in :meth:`fit`, of the fitted shape.
+
+        Returns
+        -------
+        distribution : Normal, NormalMixture or MultivariateNormalMixture
+            One distribution per image, with ``logpdf``, ``cdf``, ``ppf``, ``mean``,
+            ``std``, ``interval`` and ``sample`` (:mod:`skgal.metrics` scores it). For
+            several targets, a joint distribution; ``.marginal(j)`` gives target ``j``.
+        """
+        check_is_fitted(self, "model_")
+        params = self._predict_params(self._as_network_input(X, reset=False))
+        return self.head_.distribution(params, self.target_spaces_, self.std_scale_)
 
     def predict(self, X, return_std=False):
-        """Predicted mean of ``q``, and its standard deviation with ``return_std=True``.
+        """Predicted mean of the targets, and the standard deviation with ``return_std=True``.
 
         Parameters
         ----------
         X : array-like
             Images as in :meth:`fit`, of the fitted shape.
         return_std : bool, default=False
-            Also return the predicted standard deviations (times ``std_scale_``).
+            Also return the predicted standard deviations (with the recalibration of
+            ``std_scale_``).
 
         Returns
         -------
-        mean : ndarray of shape (n_samples,)
-        std : ndarray of shape (n_samples,), if ``return_std``
+        mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        std : ndarray of the same shape, if ``return_std``
         """
-        check_is_fitted(self, "model_")
-        mean, std = self._predict_mean_std(self._as_network_input(X, reset=False))
+        dist = self.predict_distribution(X)
         if return_std:
-            return mean, std * self.std_scale_
-        return mean
+            return dist.mean(), dist.std()
+        return dist.mean()
 
     def predict_interval(self, X, coverage=0.68):
-        """Central predictive interval of ``q`` holding ``coverage`` of the probability.
+        """Central predictive interval of the targets holding ``coverage`` of the probability.
 
         Parameters
         ----------
@@ -352,10 +493,9 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
 
         Returns
         -------
-        lower, upper : ndarray of shape (n_samples,)
+        lower, upper : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            For several targets, each target's marginal interval.
         """
         if not (isinstance(coverage, numbers.Real) and 0 < coverage < 1):
             raise ValueError(f"coverage must be a probability in (0, 1); got {coverage!r}")
-        mean, std = self.predict(X, return_std=True)
-        half = norm.ppf(0.5 + coverage / 2.0) * std
-        return mean - half, mean + half
+        return self.predict_distribution(X).interval(coverage)

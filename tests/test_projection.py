@@ -56,3 +56,10 @@ def test_errors(stacks):
         sel.transform(np.zeros((2, 8, 8, 4), dtype=np.float32))
     with pytest.raises(ValueError, match="NaN"):
         sel.transform(np.full_like(stacks, np.nan))
+
+
+def test_fitted_shape_is_the_whole_image_shape(stacks):
+    selector = ProjectionSelector().fit(stacks)
+    assert selector.image_shape_ == stacks.shape[1:]
+    # n_features_in_ is scikit-learn's for 2-D tables; an image stack has no such count
+    assert not hasattr(selector, "n_features_in_")

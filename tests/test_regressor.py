@@ -34,7 +34,7 @@ def test_the_papers_architecture():
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["InputLayer", "Normalization", "Conv2D", "MaxPooling2D", "Conv2D",
                      "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout",
-                     "Dense", "GaussianHead"]
+                     "Dense", "GaussianParameters"]
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert [c.filters for c in convs] == [16, 32, 48]
     assert all(c.kernel_size == (2, 2) and c.padding == "valid" for c in convs)
@@ -110,7 +110,15 @@ def test_early_stopping_restores_the_best_epoch(data):
     X, y = data
     reg = ProbabilisticQRegressor(epochs=40, batch_size=16, learning_rate=0.05,
                                   early_stopping=True, patience=2, random_state=0).fit(X, y)
-    assert len(reg.history_["loss"]) < 40
+    val_loss = reg.history_["val_loss"]
+    assert len(val_loss) < 40
+    best = int(np.argmin(val_loss))
+    assert val_loss[-1] > val_loss[best]  # it stopped after epochs worse than the best
+    # the weights kept are the best epoch's: their validation NLL is that epoch's
+    val = np.random.RandomState(reg.random_state_).permutation(120)[:24]
+    mean, std = reg.predict(X[val], return_std=True)
+    assert gaussian_nll(y[val], mean, std) == pytest.approx(val_loss[best], rel=1e-4)
+    assert gaussian_nll(y[val], mean, std) != pytest.approx(val_loss[-1], rel=1e-4)
 
 
 @pytest.mark.parametrize("shape", [(8, 8, 1), (4, 4, 3), (3, 5, 1), (64, 64, 4)])

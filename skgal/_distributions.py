@@ -1,0 +1,485 @@
+"""Predictive distributions: what a probabilistic regressor returns for each galaxy.
+
+One object holds the predictions for ``n`` galaxies and answers the questions a user,
+a metric or a plot asks of them: ``logpdf``, ``cdf``, ``ppf``, ``mean``, ``std``,
+``interval`` and ``sample``. The network's heads (``skgal._heads``), the scores
+(:mod:`skgal.metrics`) and the figures (:mod:`skgal.plotting`) share these classes.
+
+Every distribution here is a mixture of Gaussians in a *transformed* space. A target
+``y`` with bounds ``(low, high)`` is mapped to ``z = logit((y - low) / (high - low))``,
+so the density in ``y`` is the mixture's density in ``z`` times the Jacobian
+``dz/dy = (high - low) / ((y - low) (high - y))``, and it puts no mass outside the
+bounds. Without bounds ``z = y``. Log-densities are always on the original scale of
+``y``, so they compare with the thesis's Gaussian NLL.
+
+Only numpy and scipy here: this module sits below the estimators.
+"""
+
+import numbers
+
+import numpy as np
+from scipy.special import expit, log_ndtr, logsumexp, ndtr, ndtri
+from sklearn.utils import check_random_state
+
+__all__ = ["MultivariateNormalMixture", "Normal", "NormalMixture", "PredictiveDistribution"]
+
+_HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite.hermgauss(64)
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+
+
+def _check_bounds(bounds, name="bounds"):
+    if bounds is None:
+        return None
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be None or a pair (low, high); got {bounds!r}") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"{name} must be finite with low < high; got {bounds!r}")
+    return low, high
+
+
+def _to_latent(y, bounds):
+    """z and log|dz/dy| for targets y (nan where y is outside the open bounds)."""
+    if bounds is None:
+        return y, np.zeros_like(y)
+    low, high = bounds
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = (y - low) / (high - low)
+        inside = (u > 0) & (u < 1)
+        u = np.where(inside, u, 0.5)
+        z = np.log(u) - np.log1p(-u)
+        log_jac = -np.log(high - low) - np.log(u) - np.log1p(-u)
+    return np.where(inside, z, np.nan), np.where(inside, log_jac, -np.inf)
+
+
+def _from_latent(z, bounds):
+    if bounds is None:
+        return z
+    low, high = bounds
+    return low + (high - low) * expit(z)
+
+
+def _check_probability(p, name):
+    p = np.asarray(p, dtype=float)
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"{name} must be probabilities in [0, 1]; got {p!r}")
+    return p
+
+
+class PredictiveDistribution:
+    """Base of the predictive distributions: a batch of ``n`` distributions, one per galaxy."""
+
+    n_targets = 1
+
+    def __len__(self):
+        return self._n
+
+    def pdf(self, y):
+        """Probability density at ``y`` (see :meth:`logpdf`)."""
+        return np.exp(self.logpdf(y))
+
+    def interval(self, coverage=0.68):
+        """Central interval holding ``coverage`` of the probability: ``(lower, upper)``.
+
+        Parameters
+        ----------
+        coverage : float, default=0.68
+            Probability inside the interval, in (0, 1).
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n,) (or (n, n_targets), one interval per target)
+        """
+        if not (isinstance(coverage, numbers.Real) and 0 < coverage < 1):
+            raise ValueError(f"coverage must be a probability in (0, 1); got {coverage!r}")
+        return self.ppf(0.5 - coverage / 2), self.ppf(0.5 + coverage / 2)
+
+
+class NormalMixture(PredictiveDistribution):
+    """Mixtures of ``K`` Gaussians, optionally in the logit space of bounded targets.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n, K)
+        Component weights, non-negative, each row summing to 1.
+    loc, scale : array-like of shape (n, K)
+        Means and standard deviations (``> 0``) of the components, in the latent space
+        ``z`` (``y`` itself when ``bounds`` is None).
+    bounds : (float, float), default=None
+        Open support ``(low, high)`` of the target. With bounds the components live in
+        ``z = logit((y - low) / (high - low))`` and the density of ``y`` carries the
+        Jacobian; without them the mixture is in ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import NormalMixture
+    >>> d = NormalMixture([[0.5, 0.5]], [[-1.0, 1.0]], [[0.5, 0.5]], bounds=(0.2, 1.0))
+    >>> d.cdf([0.6]).round(6)       # the median: z = 0 is the middle of the bounds
+    array([0.5])
+    >>> lower, upper = d.interval(0.95)
+    >>> bool(0.2 < lower[0] < upper[0] < 1.0)
+    True
+    """
+
+    def __init__(self, weights, loc, scale, bounds=None):
+        weights = np.atleast_2d(np.asarray(weights, dtype=float))
+        loc = np.atleast_2d(np.asarray(loc, dtype=float))
+        scale = np.atleast_2d(np.asarray(scale, dtype=float))
+        if not (weights.shape == loc.shape == scale.shape) or weights.ndim != 2:
+            raise ValueError(f"weights, loc and scale must share one shape (n, K); got "
+                             f"{weights.shape}, {loc.shape} and {scale.shape}")
+        if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(scale))
+                and np.all(np.isfinite(weights))):
+            raise ValueError("weights, loc and scale must be finite")
+        if np.any(scale <= 0):
+            raise ValueError("scale must be > 0")
+        if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1, atol=1e-6):
+            raise ValueError("weights must be non-negative and sum to 1 in each row")
+        self.weights = weights / weights.sum(axis=1, keepdims=True)
+        self.loc, self.scale = loc, scale
+        self.bounds = _check_bounds(bounds)
+        self._n = weights.shape[0]
+
+    @property
+    def n_components(self):
+        return self.weights.shape[1]
+
+    def _target(self, y):
+        y = np.asarray(y, dtype=float)
+        if y.ndim == 0:
+            y = np.full(self._n, float(y))
+        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.shape[0] != self._n:
+            raise ValueError(f"y has {y.shape[0]} rows for {self._n} distributions")
+        return y
+
+    def __getitem__(self, index):
+        return type(self)._subset(self, index)
+
+    def _subset(self, index):
+        return NormalMixture(self.weights[index], self.loc[index], self.scale[index],
+                             self.bounds)
+
+    def with_scale(self, factor):
+        """The same distributions with every component's scale times ``factor``.
+
+        This is the temperature of :meth:`ProbabilisticQRegressor.recalibrate`'s
+        mixtures: it widens or narrows each component in the latent space and keeps the
+        weights and the means.
+        """
+        factor = float(factor)
+        if not (np.isfinite(factor) and factor > 0):
+            raise ValueError(f"factor must be finite and > 0; got {factor!r}")
+        out = self._subset(slice(None))
+        out.scale = out.scale * factor
+        return out
+
+    def logpdf(self, y):
+        """Log density of ``y``, one value per distribution (``-inf`` outside the bounds).
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            One value per distribution, in the units of the target.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        y = self._target(y)
+        z, log_jac = _to_latent(y, self.bounds)
+        t = (z[:, None] - self.loc) / self.scale
+        with np.errstate(divide="ignore"):
+            comp = np.log(self.weights) - 0.5 * t ** 2 - np.log(self.scale) - _LOG_SQRT_2PI
+        out = logsumexp(comp, axis=1) + log_jac
+        return np.where(np.isnan(z), -np.inf, out)
+
+    def cdf(self, y):
+        """Cumulative probability ``P(Y <= y)``, one value per distribution."""
+        y = self._target(y)
+        z, _ = _to_latent(y, self.bounds)
+        out = np.sum(self.weights * ndtr((z[:, None] - self.loc) / self.scale), axis=1)
+        if self.bounds is not None:
+            out = np.where(y <= self.bounds[0], 0.0, np.where(y >= self.bounds[1], 1.0, out))
+        return out
+
+    def _latent_ppf(self, p):
+        # The mixture's quantile lies between its components' quantiles: bisect there.
+        with np.errstate(divide="ignore"):
+            q = self.loc + self.scale * ndtri(np.clip(p, 1e-300, 1 - 1e-16))[:, None]
+        lo, hi = q.min(axis=1), q.max(axis=1)
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            below = np.sum(self.weights * ndtr((mid[:, None] - self.loc) / self.scale),
+                           axis=1) < p
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    def ppf(self, p):
+        """Quantile function: the ``y`` with ``cdf(y) = p``, one per distribution.
+
+        Parameters
+        ----------
+        p : float or array-like of shape (n,)
+            Probabilities in [0, 1].
+        """
+        p = _check_probability(p, "p")
+        p = np.broadcast_to(p, (self._n,)).astype(float)
+        z = self._latent_ppf(p)
+        if self.bounds is None:
+            return np.where(p == 0, -np.inf, np.where(p == 1, np.inf, z))
+        y = _from_latent(z, self.bounds)
+        return np.where(p == 0, self.bounds[0], np.where(p == 1, self.bounds[1], y))
+
+    def _moments(self):
+        if self.bounds is None:
+            mean = np.sum(self.weights * self.loc, axis=1)
+            second = np.sum(self.weights * (self.loc ** 2 + self.scale ** 2), axis=1)
+            return mean, second
+        # E[g(z)] for z ~ N(loc, scale) by 64-point Gauss-Hermite quadrature
+        z = self.loc[..., None] + np.sqrt(2) * self.scale[..., None] * _HERMITE_NODES
+        g = _from_latent(z, self.bounds)
+        w = self.weights[..., None] * _HERMITE_WEIGHTS / np.sqrt(np.pi)
+        return np.sum(w * g, axis=(1, 2)), np.sum(w * g ** 2, axis=(1, 2))
+
+    def mean(self):
+        """Mean of each distribution, shape (n,)."""
+        return self._moments()[0]
+
+    def std(self):
+        """Standard deviation of each distribution, shape (n,)."""
+        mean, second = self._moments()
+        return np.sqrt(np.maximum(second - mean ** 2, 0.0))
+
+    def sample(self, size=1, random_state=None):
+        """Draws from each distribution.
+
+        Parameters
+        ----------
+        size : int, default=1
+            Draws per distribution.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+
+        Returns
+        -------
+        ndarray of shape (n, size)
+        """
+        rng = check_random_state(random_state)
+        u = rng.uniform(size=(self._n, int(size)))
+        k = np.minimum((np.cumsum(self.weights, axis=1)[:, None, :] < u[..., None]).sum(-1),
+                       self.n_components - 1)
+        rows = np.arange(self._n)[:, None]
+        z = self.loc[rows, k] + self.scale[rows, k] * rng.standard_normal(k.shape)
+        return _from_latent(z, self.bounds)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(n={self._n}, n_components={self.n_components}, "
+                f"bounds={self.bounds})")
+
+
+class Normal(NormalMixture):
+    """Gaussian predictions ``N(loc, scale)``: the thesis's head, with closed forms.
+
+    Parameters
+    ----------
+    loc, scale : array-like of shape (n,)
+        Means and standard deviations (``> 0``).
+
+    Examples
+    --------
+    >>> from skgal import Normal
+    >>> d = Normal([0.5, 0.6], [0.1, 0.2])
+    >>> d.logpdf([0.5, 0.6]).round(4)
+    array([1.3836, 0.6905])
+    >>> d.ppf(0.975).round(4)
+    array([0.696, 0.992])
+    """
+
+    def __init__(self, loc, scale):
+        loc = np.asarray(loc, dtype=float).reshape(-1)
+        scale = np.asarray(scale, dtype=float).reshape(-1)
+        if loc.shape != scale.shape:
+            raise ValueError(f"loc and scale must have one length; got {loc.size} and "
+                             f"{scale.size}")
+        super().__init__(np.ones((loc.size, 1)), loc[:, None], scale[:, None])
+
+    def _subset(self, index):
+        return Normal(self.loc[index, 0], self.scale[index, 0])
+
+    def logpdf(self, y):
+        z = (self._target(y) - self.loc[:, 0]) / self.scale[:, 0]
+        return -0.5 * z ** 2 - np.log(self.scale[:, 0]) - _LOG_SQRT_2PI
+
+    def cdf(self, y):
+        return ndtr((self._target(y) - self.loc[:, 0]) / self.scale[:, 0])
+
+    def logcdf(self, y):
+        return log_ndtr((self._target(y) - self.loc[:, 0]) / self.scale[:, 0])
+
+    def ppf(self, p):
+        p = np.broadcast_to(_check_probability(p, "p"), (self._n,))
+        return self.loc[:, 0] + self.scale[:, 0] * ndtri(p)
+
+    def mean(self):
+        return self.loc[:, 0].copy()
+
+    def std(self):
+        return self.scale[:, 0].copy()
+
+
+class MultivariateNormalMixture(PredictiveDistribution):
+    """Joint predictions of several targets: mixtures of full-covariance Gaussians.
+
+    The components live in the latent space, where each bounded target is mapped by its
+    own logit (as in :class:`NormalMixture`); there the covariance carries the
+    correlation of the targets, such as the degeneracy of ``q`` with the inclination.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n, K)
+        Component weights, each row summing to 1.
+    loc : array-like of shape (n, K, d)
+        Component means in the latent space.
+    scale_tril : array-like of shape (n, K, d, d)
+        Lower-triangular Cholesky factors of the components' covariances (positive
+        diagonal).
+    bounds : sequence of d (low, high) pairs or None, default=None
+        The support of each target (None for an unbounded one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import MultivariateNormalMixture
+    >>> L = np.array([[[[0.5, 0.0], [0.4, 0.3]]]])
+    >>> d = MultivariateNormalMixture([[1.0]], [[[0.0, 0.0]]], L,
+    ...                               bounds=[(0.2, 1.0), (0.0, 90.0)])
+    >>> d.mean().round(3)          # z = 0 is the middle of each target's bounds
+    array([[ 0.6, 45. ]])
+    >>> d.marginal(1).interval(0.68)[0].round(2)
+    array([34.04])
+    """
+
+    def __init__(self, weights, loc, scale_tril, bounds=None):
+        weights = np.atleast_2d(np.asarray(weights, dtype=float))
+        loc = np.asarray(loc, dtype=float)
+        scale_tril = np.asarray(scale_tril, dtype=float)
+        n, k = weights.shape
+        if loc.ndim != 3 or loc.shape[:2] != (n, k):
+            raise ValueError(f"loc must have shape (n, K, d) = ({n}, {k}, d); got {loc.shape}")
+        d = loc.shape[2]
+        if scale_tril.shape != (n, k, d, d):
+            raise ValueError(f"scale_tril must have shape {(n, k, d, d)}; got "
+                             f"{scale_tril.shape}")
+        diag = np.diagonal(scale_tril, axis1=2, axis2=3)
+        if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(scale_tril))):
+            raise ValueError("loc and scale_tril must be finite")
+        if np.any(diag <= 0):
+            raise ValueError("scale_tril must have a positive diagonal")
+        if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1, atol=1e-6):
+            raise ValueError("weights must be non-negative and sum to 1 in each row")
+        bounds = [None] * d if bounds is None else list(bounds)
+        if len(bounds) != d:
+            raise ValueError(f"bounds must give one entry per target ({d}); got {len(bounds)}")
+        self.weights = weights / weights.sum(axis=1, keepdims=True)
+        self.loc = loc
+        self.scale_tril = np.tril(scale_tril)
+        self.bounds = [_check_bounds(b, f"bounds[{j}]") for j, b in enumerate(bounds)]
+        self._n = n
+
+    @property
+    def n_targets(self):
+        return self.loc.shape[2]
+
+    @property
+    def n_components(self):
+        return self.weights.shape[1]
+
+    def __getitem__(self, index):
+        return MultivariateNormalMixture(self.weights[index], self.loc[index],
+                                         self.scale_tril[index], self.bounds)
+
+    def with_scale(self, factor):
+        """The same distributions with every component's covariance times ``factor**2``."""
+        factor = float(factor)
+        if not (np.isfinite(factor) and factor > 0):
+            raise ValueError(f"factor must be finite and > 0; got {factor!r}")
+        return MultivariateNormalMixture(self.weights, self.loc, self.scale_tril * factor,
+                                         self.bounds)
+
+    def marginal(self, j):
+        """The distribution of target ``j`` alone: a :class:`NormalMixture`."""
+        if not (isinstance(j, numbers.Integral) and 0 <= j < self.n_targets):
+            raise ValueError(f"j must be a target index in [0, {self.n_targets}); got {j!r}")
+        var = np.sum(self.scale_tril[:, :, j, :] ** 2, axis=-1)
+        if self.n_components == 1 and self.bounds[j] is None:
+            return Normal(self.loc[:, 0, j], np.sqrt(var[:, 0]))
+        return NormalMixture(self.weights, self.loc[:, :, j], np.sqrt(var), self.bounds[j])
+
+    def _targets(self, y):
+        y = np.asarray(y, dtype=float)
+        if y.ndim == 1 and self.n_targets == 1:
+            y = y[:, None]
+        if y.shape != (self._n, self.n_targets):
+            raise ValueError(f"y must have shape {(self._n, self.n_targets)}; got {y.shape}")
+        return y
+
+    def logpdf(self, y):
+        """Joint log density of the rows of ``y``, shape (n, d) -> (n,)."""
+        y = self._targets(y)
+        z, log_jac = np.empty_like(y), np.empty_like(y)
+        for j, b in enumerate(self.bounds):
+            z[:, j], log_jac[:, j] = _to_latent(y[:, j], b)
+        outside = np.any(np.isnan(z), axis=1)
+        z = np.where(np.isnan(z), 0.0, z)
+        diff = z[:, None, :] - self.loc                                   # (n, K, d)
+        white = _solve_lower(self.scale_tril, diff)
+        log_det = np.sum(np.log(np.diagonal(self.scale_tril, axis1=2, axis2=3)), axis=-1)
+        with np.errstate(divide="ignore"):
+            comp = (np.log(self.weights) - 0.5 * np.sum(white ** 2, axis=-1) - log_det
+                    - self.n_targets * _LOG_SQRT_2PI)
+        out = logsumexp(comp, axis=1) + np.sum(np.where(np.isfinite(log_jac), log_jac, 0), 1)
+        return np.where(outside, -np.inf, out)
+
+    def mean(self):
+        """Mean of each target, shape (n, d)."""
+        return np.stack([self.marginal(j).mean() for j in range(self.n_targets)], axis=1)
+
+    def std(self):
+        """Standard deviation of each target, shape (n, d)."""
+        return np.stack([self.marginal(j).std() for j in range(self.n_targets)], axis=1)
+
+    def ppf(self, p):
+        """Marginal quantiles of every target, shape (n, d)."""
+        return np.stack([self.marginal(j).ppf(p) for j in range(self.n_targets)], axis=1)
+
+    def cdf(self, y):
+        """Marginal cumulative probabilities of every target, shape (n, d)."""
+        y = self._targets(y)
+        return np.stack([self.marginal(j).cdf(y[:, j]) for j in range(self.n_targets)], 1)
+
+    def sample(self, size=1, random_state=None):
+        """Joint draws, shape (n, size, d)."""
+        rng = check_random_state(random_state)
+        u = rng.uniform(size=(self._n, int(size)))
+        k = np.minimum((np.cumsum(self.weights, axis=1)[:, None, :] < u[..., None]).sum(-1),
+                       self.n_components - 1)
+        rows = np.arange(self._n)[:, None]
+        eps = rng.standard_normal(k.shape + (self.n_targets,))
+        z = self.loc[rows, k] + np.einsum("nsij,nsj->nsi", self.scale_tril[rows, k], eps)
+        return np.stack([_from_latent(z[..., j], b) for j, b in enumerate(self.bounds)], -1)
+
+    def __repr__(self):
+        return (f"MultivariateNormalMixture(n={self._n}, n_components={self.n_components}, "
+                f"n_targets={self.n_targets}, bounds={self.bounds})")
+
+
+def _solve_lower(tril, b):
+    """x with tril @ x = b, batched over leading axes (forward substitution; d is small)."""
+    d = b.shape[-1]
+    x = np.empty_like(b)
+    for i in range(d):
+        x[..., i] = (b[..., i] - np.sum(tril[..., i, :i] * x[..., :i], axis=-1)) / tril[..., i, i]
+    return x
