@@ -329,6 +329,9 @@ class Normal(NormalMixture):
     def std(self):
         return self.scale[:, 0].copy()
 
+    def __repr__(self):
+        return f"Normal(n={self._n})"
+
 
 class MultivariateNormalMixture(PredictiveDistribution):
     """Joint predictions of several targets: mixtures of full-covariance Gaussians.

@@ -49,7 +49,7 @@ def _n_mixture_outputs(n_components, n_targets):
 
 
 def _check_spaces(spaces, n_targets):
-    """Per target: (kind, a, b) with kind "logit" (a=low, b=high) or "affine" (a=center, b=width)."""
+    """Per target (kind, a, b): "logit" with a=low, b=high, or "affine" with a=center, b=width."""
     spaces = [tuple(s) for s in spaces]
     if len(spaces) != n_targets:
         raise ValueError(f"need one target space per target ({n_targets}); got {len(spaces)}")
@@ -274,7 +274,7 @@ def _mixture_distribution(params, n_components, spaces, scale=1.0):
 
 
 def make_head(head, n_components=5):
-    """A head object from a name (``"gaussian"``, ``"mixture"``, ``"bounded_mixture"``) or itself."""
+    """The head named ``"gaussian"``, ``"mixture"`` or ``"bounded_mixture"`` (or a head itself)."""
     if isinstance(head, (GaussianHead, MixtureHead)):
         return head
     if head == "gaussian":

@@ -8,10 +8,13 @@ darker: in magnitudes, smaller is brighter.
 
 import numpy as np
 
-from .metrics import interval_coverage, pit_values
+from .metrics import coverage, pit, uniformity_test
+from .metrics import _distribution as _as_distribution
 
 __all__ = [
     "plot_calibration",
+    "plot_coverage_curve",
+    "plot_rank_histogram",
     "plot_galaxy",
     "plot_galaxy_grid",
     "plot_inclinations",
@@ -20,10 +23,11 @@ __all__ = [
 ]
 
 
-def plot_calibration(y_true, mean, std, *, axes=None, label=None, bins=20):
-    """Calibration of Gaussian predictions: PIT histogram and interval coverage.
+def plot_calibration(y_true, mean, std=None, *, axes=None, label=None, bins=20):
+    """Calibration of predictions: PIT histogram and interval coverage.
 
-    Left: the histogram of PIT values, ``Phi((y - mean) / std)``. It is flat when the
+    Left: the histogram of PIT values, ``F(y)`` (``Phi((y - mean) / std)`` for a
+    Gaussian). It is flat when the
     uncertainties are right, peaked in the middle when they are too wide, and
     U-shaped when they are too narrow. Right: the observed coverage of central
     intervals against the nominal coverage; the diagonal is perfect calibration, and
@@ -31,8 +35,12 @@ def plot_calibration(y_true, mean, std, *, axes=None, label=None, bins=20):
 
     Parameters
     ----------
-    y_true, mean, std : array-like of shape (n_samples,)
-        True values and predicted means and standard deviations.
+    y_true : array-like of shape (n_samples,)
+        True values.
+    mean : array-like of shape (n_samples,), or a PredictiveDistribution
+        Predicted means (with ``std``), or the predictions themselves.
+    std : array-like of shape (n_samples,), default=None
+        Predicted standard deviations, with ``mean``.
     axes : sequence of two matplotlib Axes, default=None
         Where to draw; a new figure when None.
     label : str, default=None
@@ -61,15 +69,15 @@ def plot_calibration(y_true, mean, std, *, axes=None, label=None, bins=20):
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     axes = np.asarray(axes).ravel()
-    pit = pit_values(y_true, mean, std)
-    axes[0].hist(pit, bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
+    y_true, dist = _as_distribution(y_true, mean, std)
+    axes[0].hist(pit(y_true, dist), bins=bins, range=(0, 1), density=True, histtype="step", lw=1.5,
                  label=label)
     axes[0].axhline(1.0, color="0.5", lw=0.8, ls="--")
-    axes[0].set_xlabel("PIT = Phi((q - mean) / std)")
+    axes[0].set_xlabel("PIT = F(q)")
     axes[0].set_ylabel("density")
     axes[0].set_title("PIT histogram (flat = calibrated)")
     nominal = np.linspace(0.05, 0.95, 19)
-    observed = [interval_coverage(y_true, mean, std, c) for c in nominal]
+    observed = [coverage(y_true, dist, c) for c in nominal]
     axes[1].plot(nominal, observed, "o-", ms=3, label=label)
     axes[1].plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--")
     axes[1].set_xlabel("nominal coverage of central interval")
@@ -80,6 +88,109 @@ def plot_calibration(y_true, mean, std, *, axes=None, label=None, bins=20):
     if label is not None:
         axes[1].legend(fontsize=8)
     return axes
+
+
+def plot_rank_histogram(ranks, n_draws, *, ax=None, label=None, n_bins=None):
+    """Simulation-based calibration: the histogram of ranks, with the band of uniformity.
+
+    The grey band holds 99% of the bin counts that uniform ranks would give
+    (binomial), so bars outside it are evidence of miscalibration: a slope is a bias,
+    a U too narrow predictions, a hump too wide ones. The title gives the chi-square
+    p-value of :func:`skgal.metrics.uniformity_test`.
+
+    Parameters
+    ----------
+    ranks : array-like of int, shape (n_samples,)
+        From :func:`skgal.metrics.sbc_ranks` (one target).
+    n_draws : int
+        The draws behind the ranks.
+    ax : matplotlib Axes, default=None
+    label : str, default=None
+        Legend label.
+    n_bins : int, default=None
+        As in :func:`skgal.metrics.uniformity_test`.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from skgal.plotting import plot_rank_histogram
+    >>> ranks = np.random.RandomState(0).randint(0, 100, 1000)
+    >>> ax = plot_rank_histogram(ranks, 99)
+    >>> plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+    from scipy.stats import binom
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.4))
+    ranks = np.asarray(ranks).reshape(-1)
+    test = uniformity_test(ranks, n_draws=n_draws, n_bins=n_bins)
+    k = test["n_bins"]
+    edges = np.linspace(0, n_draws + 1, k + 1)
+    lo, hi = binom.ppf([0.005, 0.995], ranks.size, 1 / k)
+    ax.axhspan(lo, hi, color="0.85", lw=0, label="99% band if uniform")
+    ax.stairs(test["counts"], edges, lw=1.5, label=label)
+    ax.set_xlabel(f"rank of the true value among {n_draws} draws")
+    ax.set_ylabel("galaxies")
+    ax.set_title(f"SBC ranks (chi-square p = {test['pvalue']:.2g})", fontsize=10)
+    ax.set_xlim(0, n_draws + 1)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_coverage_curve(levels, observed, *, ax=None, label=None, n_samples=None):
+    """Expected coverage against credibility level: the diagonal is calibration.
+
+    For :func:`skgal.metrics.hpd_coverage` or :func:`skgal.metrics.tarp_coverage`. A
+    curve above the diagonal means too wide (under-confident) predictions, below it
+    too narrow ones. With ``n_samples``, a grey band shows the 95% binomial scatter of
+    a calibrated model's coverage.
+
+    Parameters
+    ----------
+    levels, observed : array-like
+        Credibility levels and observed coverages.
+    ax : matplotlib Axes, default=None
+    label : str, default=None
+    n_samples : int, default=None
+        Galaxies behind each coverage, for the band.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from skgal.plotting import plot_coverage_curve
+    >>> levels = np.linspace(0.05, 0.95, 19)
+    >>> ax = plot_coverage_curve(levels, levels ** 0.9, label="a bit wide", n_samples=500)
+    >>> plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    levels = np.asarray(levels, dtype=float)
+    if n_samples:
+        half = 1.96 * np.sqrt(levels * (1 - levels) / n_samples)
+        ax.fill_between(levels, levels - half, levels + half, color="0.85", lw=0)
+    ax.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--")
+    ax.plot(levels, observed, "-", lw=1.5, label=label)
+    ax.set_xlabel("credibility level")
+    ax.set_ylabel("expected coverage")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    if label is not None:
+        ax.legend(fontsize=8)
+    return ax
 
 
 def _imshow(ax, image, *, vmin=None, vmax=None, cmap="magma_r"):
