@@ -121,7 +121,37 @@ def _write(args, model, what):
     return 0
 
 
+def _quiet_tensorflow():
+    """Keep TensorFlow's start-up log off the terminal (unless --verbose).
+
+    On a machine without a GPU, TensorFlow's C++ core writes lines such as
+    ``E0000 ... failed call to cuInit`` to the process's stderr when it is imported and
+    when it first looks for devices, below Python, so neither ``warnings`` nor
+    ``logging`` can stop them. They read like failures and are not. The file
+    descriptor 2 is pointed at /dev/null for those two moments only; everything after
+    reaches the terminal as usual.
+    """
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    tf.get_logger().setLevel("ERROR")  # retracing notices and the like
+
+
 def _reproduce(args):
+    if not args.verbose:
+        _quiet_tensorflow()
     from .experiments import PAPER_NLL, reproduce
 
     out = args.out or f"reproduce-{args.preset}"
@@ -216,6 +246,8 @@ def build_parser():
     rep.add_argument("--seed", type=int, default=0, help="random seed")
     rep.add_argument("--n-jobs", type=int, default=None, help="simulation workers (-1: all)")
     rep.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    rep.add_argument("--verbose", action="store_true",
+                     help="let TensorFlow print its start-up log (devices, CPU features)")
     rep.set_defaults(func=_reproduce)
     return parser
 

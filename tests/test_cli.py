@@ -119,3 +119,16 @@ def test_bad_observing_options(tmp_path, capsys, extra, message):
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_tensorflow_start_up_log_is_kept_off_the_terminal():
+    pytest = __import__("pytest")
+    pytest.importorskip("tensorflow")
+    # what `skgal reproduce` does before it trains, then a Keras model's first use
+    code = ("from skgal.cli import _quiet_tensorflow; _quiet_tensorflow(); "
+            "import numpy as np, keras; "
+            "m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]); "
+            "m.predict(np.zeros((1, 2)), verbose=0); print('trained')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and "trained" in done.stdout
+    assert done.stderr == "", done.stderr

@@ -6,7 +6,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
 
 from skgal import ProbabilisticQRegressor, ProjectionSelector, SersicGalaxySimulator
-from skgal.metrics import nll_scorer
+from skgal.metrics import gaussian_nll, nll_scorer
 
 pytest.importorskip("tensorflow")
 
@@ -48,3 +48,17 @@ def test_fixed_projection_pipeline(experiment):
     pipe = pipe.set_params(project__mode="fixed", project__inclination=90)
     pipe.fit(X, y)
     assert pipe.named_steps["regress"].model_.input_shape == (None, 16, 16, 1)
+
+
+def test_a_trained_pipeline_beats_the_prior_on_new_galaxies():
+    # edge-on images show q; 300 galaxies and 10 epochs are enough to beat the prior
+    sim = SersicGalaxySimulator(image_size=16, pixel_scale=4.0, sampling="center")
+    X, y = sim.sample(400, random_state=1)
+    pipe = Pipeline([
+        ("simulate", sim),
+        ("project", ProjectionSelector(mode="fixed", inclination=90)),
+        ("regress", ProbabilisticQRegressor(epochs=10, batch_size=32, random_state=0)),
+    ]).fit(X[:300], y[:300])
+    # the prior's prediction: the training q's mean and spread, for every galaxy
+    prior = -gaussian_nll(y[300:], np.full(100, y[:300].mean()), np.full(100, y[:300].std()))
+    assert nll_scorer(pipe, X[300:], y[300:]) > prior + 0.1

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from _reference import pixel_mean, surface_brightness
+from _reference import pixel_mean, surface_brightness, surface_brightness_by_quadrature
 from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.special import gamma
@@ -89,6 +89,17 @@ def test_pixel_sampling_matches_quadrature(galaxy):
         ref = pixel_mean(*sky(r, c, size, scale), scale, *galaxy)
         if ref > 1e-6 * peak:
             assert image[r, c] == pytest.approx(ref, rel=RTOL), (r, c)
+
+
+@pytest.mark.parametrize("n, q, position_angle", [(0.5, 0.2, 0.0), (1.7, 0.4, 33.0),
+                                                  (2.0, 1.0, 90.0)])
+def test_face_on_image_is_the_integral_along_the_line_of_sight(n, q, position_angle):
+    size, scale = 16, 2.0
+    image, _ = render(0.6, 9.0, n, q, 0.0, position_angle, size=size, scale=scale)
+    for r, c in [(7, 7), (7, 8), (3, 12), (0, 0), (15, 2), (10, 5)]:
+        ref = surface_brightness_by_quadrature(*sky(r, c, size, scale), 0.6, 9.0, n, q, 0.0,
+                                               position_angle)
+        assert image[r, c] == pytest.approx(ref, rel=1e-6), (r, c)
 
 
 def test_face_on_image_is_the_analytic_profile():
