@@ -13,10 +13,12 @@ from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
 from ._psf import GaussianPSF, ImagePSF, MoffatPSF
 from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
+from ._sources import FreshSimulations
 
 __all__ = [
     "CONDITIONS",
     "CCDNoise",
+    "FreshSimulations",
     "GaussianHead",
     "GaussianNoise",
     "GaussianPSF",

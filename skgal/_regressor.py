@@ -15,18 +15,43 @@ import numbers
 
 import keras
 import numpy as np
+from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.utils.transformers import RegressorTargetEncoder
 from scikeras.wrappers import BaseWrapper
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._heads import GaussianHead, MixtureHead, make_head
 from ._network import build_network
 
 PREDICT_BATCH = 256  # samples per forward pass in predict
+
+
+class _SourceBatches(keras.utils.PyDataset):
+    """A training source as a Keras PyDataset: batch ``i`` of epoch ``e`` is keyed
+    ``(seed, e, i)``, so it is the same batch whichever worker thread renders it."""
+
+    def __init__(self, source, batch_size, seed, workers):
+        super().__init__(workers=workers, use_multiprocessing=False,
+                         max_queue_size=max(2 * workers, 2))
+        self.source, self.batch_size, self.seed = source, batch_size, seed
+        self.epoch, self._begun = 0, False
+
+    def __len__(self):
+        return int(self.source.n_batches(self.batch_size))
+
+    def __getitem__(self, index):
+        return self.source.batch((self.seed, self.epoch, index), self.batch_size)
+
+    def on_epoch_begin(self):
+        # Keras may render the first batches (to learn their shapes) before the first
+        # epoch begins: those are epoch 0's, and the count moves on from the second
+        if self._begun:
+            self.epoch += 1
+        self._begun = True
 
 
 class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
@@ -94,8 +119,18 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         Components of the ``"mixture"`` and ``"bounded_mixture"`` heads.
     target_bounds : (low, high), list of them, or None, default=None
         Support of each target for a bounded head: one pair for every target, or one
-        per target. None takes each target's training range, widened by 1% of it on
-        each side. Training targets outside the bounds are an error.
+        per target. None takes the prior's support from a ``training_source`` where it
+        has one (``q``: the simulator's ``flattening_range``; the inclination: [0, 90]),
+        and otherwise each target's training range, widened by 1% of it on each side.
+        Training targets outside the bounds are an error.
+    training_source : FreshSimulations or None, default=None
+        Train on batches from this source (new galaxies, with new noise, for every
+        batch) instead of on ``X, y``, which then become the fixed validation set: early
+        stopping, the validation losses and the recalibration use them, and the input
+        scaling is learned from them. Each batch is seeded by ``(random_state, epoch,
+        batch)``, so the run does not depend on ``workers``.
+    workers : int, default=1
+        Threads that render the ``training_source``'s batches ahead of the training.
     image_shape : tuple of int, default=None
         ``(H, W, C)`` (or ``(H, W)``) of the images when ``X`` comes flattened to
         2-D. Without it a 2-D ``X`` is tabular data, handled by the dense layers alone.
@@ -183,6 +218,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
                  MixtureHead],
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
         "target_bounds": [tuple, list, None],
+        "training_source": [HasMethods(["batch", "n_batches"]), None],
+        "workers": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(self, *, filters=(16, 32, 48), kernel_size=2, dense_units=128, dropout=0.3,
@@ -190,7 +227,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
                  epochs=100, validation_split=0.2,
                  early_stopping=False, patience=10, recalibrate=False, image_shape=None,
                  callbacks=None, random_state=None, verbose=0, head="gaussian",
-                 n_components=5, target_bounds=None):
+                 n_components=5, target_bounds=None, training_source=None, workers=1):
         self.filters = filters
         self.kernel_size = kernel_size
         self.dense_units = dense_units
@@ -210,6 +247,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         self.head = head
         self.n_components = n_components
         self.target_bounds = target_bounds
+        self.training_source = training_source
+        self.workers = workers
 
     # -- parameters: the constructor's, as scikit-learn defines them ---------------
     @classmethod
@@ -344,6 +383,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
                                  f"{X.shape[0]} samples")
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1)) if self.random_state is not None else None
+        if self.training_source is not None:
+            return self._fit_on_source(X, y, sample_weight, seed, rng)
         order = (np.random.RandomState(seed) if seed is not None else rng).permutation(len(y))
         n_val = int(round(self.validation_split * len(y)))
         n_val = n_val if 1 <= n_val < len(y) else 0
@@ -371,7 +412,48 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             self.std_scale_ = self._fit_scale(self._predict_params(X[val]), y[val])
         return self
 
-    def _target_spaces(self, y):
+    def _fit_on_source(self, X, y, sample_weight, seed, rng):
+        """Train on the source's batches; ``X, y`` are the fixed validation set."""
+        source = self.training_source
+        if sample_weight is not None:
+            raise ValueError("sample_weight cannot weight a training_source's galaxies; "
+                             "leave it None")
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if getattr(source, "n_targets", n_targets) != n_targets:
+            raise ValueError(f"the training_source gives {source.n_targets} targets but y "
+                             f"(the validation targets) has {n_targets}")
+        self._has_validation = True
+        self.head_ = make_head(self.head, self.n_components)
+        self.n_targets_ = n_targets
+        self.target_spaces_ = self._target_spaces(y.reshape(len(y), -1),
+                                                  getattr(source, "target_bounds", None))
+        axes = tuple(range(X.ndim - 1))
+        self._scaling = (X.mean(axis=axes), np.maximum(X.var(axis=axes), 1e-12))
+        steps = int(source.n_batches(self.batch_size))
+        self._n_train = steps * self.batch_size
+        self.random_state_ = seed
+        # the batches' seed: the fit's, or one drawn now (random_state=None)
+        batch_seed = seed if seed is not None else int(rng.randint(2**31 - 1))
+        try:
+            X, y = self._initialize(X, y)
+            batches = _SourceBatches(source, self.batch_size, batch_seed, self.workers)
+            fit = dict(x=batches, validation_data=(X, y), epochs=self.epochs,
+                       callbacks=self._fit_callbacks, verbose=self.verbose, shuffle=False)
+            if self._random_state is not None:
+                with tensorflow_random_state(self._random_state):
+                    history = self.model_.fit(**fit)
+            else:
+                history = self.model_.fit(**fit)
+        finally:
+            del self._scaling, self._n_train
+        self.history_ = {key: list(map(float, values))
+                         for key, values in history.history.items()}
+        self.std_scale_ = 1.0
+        if self.recalibrate:
+            self.std_scale_ = self._fit_scale(self._predict_params(X), y)
+        return self
+
+    def _target_spaces(self, y, source_bounds=None):
         """Each target's latent space, from the training targets ``y`` (n, d)."""
         d = y.shape[1]
         if not self.head_.bounded:
@@ -386,6 +468,9 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             low, high = y.min(axis=0).astype(float), y.max(axis=0).astype(float)
             margin = np.maximum(0.01 * (high - low), 1e-6 * np.maximum(np.abs(high), 1))
             bounds = list(zip(low - margin, high + margin))
+            if callable(source_bounds):  # the prior's support, where the source knows it
+                bounds = [b if b is not None else default
+                          for b, default in zip(source_bounds(), bounds)]
         else:
             try:
                 bounds = np.asarray(bounds, dtype=float)

@@ -1,0 +1,134 @@
+"""Training sources: new galaxies for every batch, rendered on demand.
+
+A source hands the regressor one batch at a time, ``batch(key, batch_size)``, where
+``key = (seed, epoch, index)`` fixes every random draw of that batch. A batch is
+therefore the same whichever thread renders it and in whatever order, so any number
+of rendering workers gives the same training run. The regressor wraps a source in a
+Keras ``PyDataset`` (``training_source=``); its ``fit(X, y)`` then takes ``X, y`` as the
+fixed validation set.
+
+Only numpy and the simulator here: no Keras.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+
+from ._simulator import SersicGalaxySimulator
+from ._table import ALL_COLUMNS, read_parameter_table
+
+__all__ = ["FreshSimulations"]
+
+
+def _first_step(simulator):
+    steps = getattr(simulator, "steps", None)
+    return steps[0][1] if steps else simulator
+
+
+class FreshSimulations:
+    """New galaxies for every training batch: the simulator's prior, rendered on demand.
+
+    Parameters
+    ----------
+    simulator : SersicGalaxySimulator or Pipeline
+        What makes the network's input from a parameter table: a simulator, or a
+        pipeline that starts with one and adds the observation (PSF, noise,
+        photometry) and the projection. Its first step's ``sample`` draws the galaxies.
+        Every step with a ``random_state`` gets a new seed for each batch, so each
+        batch has new noise and new projections.
+    targets : sequence of str, default=("q",)
+        Columns of the parameter table the network learns (``"q"``, and
+        ``"inclination"`` when the simulator draws one per galaxy, say).
+    steps_per_epoch : int, default=200
+        Batches in one epoch.
+
+    Examples
+    --------
+    >>> from skgal import FreshSimulations, SersicGalaxySimulator
+    >>> source = FreshSimulations(SersicGalaxySimulator(image_size=16,
+    ...                                                 inclinations="isotropic"),
+    ...                           targets=("q", "inclination"), steps_per_epoch=10)
+    >>> X, y = source.batch((0, 0, 3), batch_size=8)
+    >>> X.shape, y.shape
+    ((8, 16, 16, 1), (8, 2))
+    >>> bool((source.batch((0, 0, 3), 8)[0] == X).all())   # the key fixes the batch
+    True
+    """
+
+    def __init__(self, simulator, *, targets=("q",), steps_per_epoch=200):
+        self.simulator = simulator
+        self.targets = targets
+        self.steps_per_epoch = steps_per_epoch
+        self._check()
+
+    def _check(self):
+        first = _first_step(self.simulator)
+        if not isinstance(first, SersicGalaxySimulator):
+            raise TypeError(f"simulator must be a SersicGalaxySimulator or a Pipeline that "
+                            f"starts with one; got {type(first).__name__}")
+        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
+        unknown = [t for t in targets if t not in ALL_COLUMNS]
+        if not targets or unknown:
+            raise ValueError(f"targets must name columns of the parameter table "
+                             f"{list(ALL_COLUMNS)}; got {self.targets!r}")
+        drawn = first.table_columns()
+        missing = [t for t in targets if t not in drawn]
+        if missing:
+            raise ValueError(f"the simulator does not draw {missing} (it draws "
+                             f"{list(drawn)}); for the inclination, use "
+                             f"inclinations='uniform' or 'isotropic'")
+        if not (isinstance(self.steps_per_epoch, numbers.Integral)
+                and self.steps_per_epoch >= 1):
+            raise ValueError(f"steps_per_epoch must be an integer >= 1; got "
+                             f"{self.steps_per_epoch!r}")
+        return first, targets
+
+    @property
+    def n_targets(self):
+        return len(self._check()[1])
+
+    def target_bounds(self):
+        """The prior's support of each target, or None where it has none."""
+        first, targets = self._check()
+        _, priors = first._check_settings()
+        bounds = {"q": priors["flattening_range"], "inclination": (0.0, 90.0),
+                  "position_angle": (0.0, 180.0)}
+        return [tuple(float(b) for b in bounds[t]) if t in bounds else None for t in targets]
+
+    def batch(self, key, batch_size):
+        """The batch fixed by ``key = (seed, epoch, index)``: images and targets.
+
+        Parameters
+        ----------
+        key : tuple of int
+            Any tuple of non-negative integers; the same key gives the same batch.
+        batch_size : int
+            Galaxies in the batch.
+
+        Returns
+        -------
+        X : ndarray of float32, the network's input for ``batch_size`` galaxies
+        y : ndarray of float32, shape (batch_size,) for one target, else (batch_size, d)
+        """
+        first, targets = self._check()
+        seeds = np.random.SeedSequence([int(k) for k in key]).generate_state(2)
+        model = clone(self.simulator)
+        steps = getattr(model, "steps", None)
+        if steps:  # a new seed for every step that draws (noise, projections)
+            model.set_params(**{f"{name}__random_state": int(seeds[1]) + j
+                                for j, (name, step) in enumerate(steps)
+                                if step is not None and step != "passthrough"
+                                and "random_state" in step.get_params(deep=False)})
+        table, _ = _first_step(model).sample(int(batch_size), random_state=int(seeds[0]))
+        X = np.asarray(model.fit_transform(table), dtype=np.float32)
+        columns = read_parameter_table(table).columns
+        y = np.column_stack([columns[t] for t in targets]).astype(np.float32)
+        return X, (y[:, 0] if len(targets) == 1 else y)
+
+    def n_batches(self, batch_size):
+        return int(self.steps_per_epoch)
+
+    def __repr__(self):
+        return (f"FreshSimulations({self.simulator!r}, targets={self.targets!r}, "
+                f"steps_per_epoch={self.steps_per_epoch})")
