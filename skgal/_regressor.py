@@ -407,10 +407,16 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         finally:
             del self._scaling, self._n_train
         self.history_ = {key: list(values) for key, values in self.history_.items()}
+        self._forget_callbacks()
         self.std_scale_ = 1.0
         if self.recalibrate and n_val:
             self.std_scale_ = self._fit_scale(self._predict_params(X[val]), y[val])
         return self
+
+    def _forget_callbacks(self):
+        # scikeras keeps the training's callback objects; a fitted model needs none, and
+        # a progress bar defined in a function would make it unpicklable
+        self._fit_callbacks, self._predict_callbacks = [], []
 
     def _fit_on_source(self, X, y, sample_weight, seed, rng):
         """Train on the source's batches; ``X, y`` are the fixed validation set."""
@@ -448,6 +454,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             del self._scaling, self._n_train
         self.history_ = {key: list(map(float, values))
                          for key, values in history.history.items()}
+        self._forget_callbacks()
         self.std_scale_ = 1.0
         if self.recalibrate:
             self.std_scale_ = self._fit_scale(self._predict_params(X), y)

@@ -69,6 +69,12 @@ def _observation(args):
 
 
 def _simulate(args):
+    model, what = _model(args)
+    return _write(args, model, what)
+
+
+def _model(args):
+    """The forward model the simulation options describe, and a phrase saying what it is."""
     from sklearn.pipeline import Pipeline
 
     from ._conditions import observing_conditions
@@ -94,7 +100,7 @@ def _simulate(args):
             max_offset=args.max_offset)
         model.steps[0][1].set_params(sampling=args.sampling)
         model = model if len(model.steps) > 1 else model.steps[0][1]
-        return _write(args, model, f" ({conditions.description})")
+        return model, f" ({conditions.description})"
 
     steps = _observation(args)
     observed = args.psf != "none" or args.noise != "none" or args.magnitudes
@@ -104,7 +110,7 @@ def _simulate(args):
         position_angle=_position_angle(args.position_angle), max_offset=args.max_offset,
         psf=_psf(args), output="flux" if observed else args.output)
     model = Pipeline([("render", simulator)] + steps) if observed else simulator
-    return _write(args, model, "")
+    return model, ""
 
 
 def _write(args, model, what):
@@ -118,6 +124,81 @@ def _write(args, model, what):
     if not args.quiet:
         print(f"wrote {args.n_galaxies} galaxies{what} to {path} in "
               f"{time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _train(args):
+    """Train a network on fresh simulations of the forward model; save it with joblib."""
+    import os
+
+    if os.path.exists(args.out) and not args.overwrite:
+        raise FileExistsError(f"{args.out} exists")
+    if not args.verbose:
+        _quiet_tensorflow()
+    import joblib
+    from sklearn.pipeline import Pipeline
+
+    from ._projection import ProjectionSelector
+    from ._regressor import ProbabilisticQRegressor
+    from ._sources import FreshSimulations
+    from .metrics import coverage, multi_target_report, negative_log_likelihood
+
+    model, what = _model(args)
+    steps = list(model.steps) if isinstance(model, Pipeline) else [("render", model)]
+    simulator = steps[0][1]
+    if not simulator.per_galaxy_inclination:  # several channels: choose the input
+        project = args.projection
+        if project == "all":
+            selector = ProjectionSelector("all", inclinations=simulator.inclinations)
+        elif project == "random":
+            selector = ProjectionSelector("random", inclinations=simulator.inclinations)
+        else:
+            selector = ProjectionSelector("fixed", inclination=float(project.split("-")[1]),
+                                          inclinations=simulator.inclinations)
+        steps.append(("project", selector))
+    model = Pipeline(steps)
+    source = FreshSimulations(model, targets=tuple(args.targets),
+                              steps_per_epoch=args.steps_per_epoch)
+    # the fixed validation set: a key that no training batch has (epoch -1 never runs)
+    seed = args.seed
+    X_val, y_val = source.batch((seed, 2**32 - 1, 0), args.n_validation)
+    callbacks = None
+    if not args.quiet:
+        from .experiments import _epoch_bar
+
+        callbacks = [_epoch_bar("on fresh", args.epochs)]
+        print(f"training on fresh simulations{what}: {args.steps_per_epoch} batches of "
+              f"{args.batch_size} new galaxies per epoch, {args.epochs} epochs; "
+              f"validation {args.n_validation} galaxies")
+    start = time.perf_counter()
+    reg = ProbabilisticQRegressor(
+        head=args.head, n_components=args.n_components, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate_schedule="cosine", recalibrate=True,
+        training_source=source, workers=args.workers, random_state=seed,
+        callbacks=callbacks)
+    reg.fit(X_val, y_val)
+    # the network, and the forward model whose images it takes (for new simulations)
+    reg.set_params(callbacks=None)  # the progress bar is not part of the model
+    partial = f"{args.out}.partial"
+    try:
+        joblib.dump({"model": reg, "forward_model": model, "targets": tuple(args.targets)},
+                    partial)
+        os.replace(partial, args.out)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    if not args.quiet:
+        dist = reg.predict_distribution(X_val)
+        if dist.n_targets == 1:
+            scores = (f"validation NLL {negative_log_likelihood(y_val, dist):.3f}, 68% "
+                      f"coverage {coverage(y_val, dist, 0.68):.2f}")
+        else:
+            report = multi_target_report(y_val, dist, target_names=args.targets)
+            scores = f"validation joint NLL {report['nll']:.3f}; " + ", ".join(
+                f"{t}: NLL {report[t]['nll']:.3f}, RMSE {report[t]['rmse']:.3g}"
+                for t in args.targets)
+        print(f"{scores}\nwrote {args.out} in {time.perf_counter() - start:.0f} s "
+              f"(joblib.load(path)['model'].predict_distribution(images))")
     return 0
 
 
@@ -176,6 +257,47 @@ def _reproduce(args):
     return 0
 
 
+def _add_forward_model_options(parser):
+    """The options that describe the forward model (simulate and train share them)."""
+    parser.add_argument("--inclinations", nargs="+", default=["0", "30", "60", "90"],
+                        help="angles in degrees (one channel each), or uniform / isotropic")
+    parser.add_argument("--image-size", type=int, default=64, help="image side in pixels")
+    parser.add_argument("--pixel-scale", type=float, default=1.0,
+                        help="pixel side in the length unit of R_e")
+    parser.add_argument("--sampling", choices=("pixel", "center"), default="pixel")
+    parser.add_argument("--conditions", choices=("ideal", "ground", "space"), default=None,
+                        help="observing conditions by name (PSF, noise, photometry and the "
+                             "brightness prior, from published numbers; see the docs' "
+                             "Observing page): random orientations unless --inclinations or "
+                             "--position-angle say otherwise")
+    parser.add_argument("--position-angle", default="0",
+                        help="degrees, or 'uniform' (drawn in [0, 180) per galaxy)")
+    parser.add_argument("--max-offset", type=float, default=0.0,
+                        help="draw the centre uniform within this many pixels of the stamp's "
+                             "centre")
+    psf = parser.add_argument_group("PSF (the image is the pixel mean of the PSF-convolved "
+                                    "light, computed exactly)")
+    psf.add_argument("--psf", choices=("none", "gaussian", "moffat", "image"), default="none")
+    psf.add_argument("--psf-fwhm", type=float, default=None,
+                        help="FWHM, length units of R_e (pixels at --pixel-scale 1)")
+    psf.add_argument("--psf-beta", type=float, default=4.765, help="Moffat beta (> 1)")
+    psf.add_argument("--psf-image", default=None, help="a 2-D PSF image, as a .npy file")
+    psf.add_argument("--psf-pixel-scale", type=float, default=None,
+                        help="the PSF image's pixel, length units (default --pixel-scale)")
+    noise = parser.add_argument_group("noise")
+    noise.add_argument("--noise", choices=("none", "ccd", "snr"), default="none",
+                       help="ccd: Poisson from galaxy and sky, and read noise (images in "
+                            "ADU); snr: Gaussian at a GREAT08 signal-to-noise ratio")
+    noise.add_argument("--sky-level", type=float, default=None, help="ADU per pixel")
+    noise.add_argument("--gain", type=float, default=1.0, help="electrons per ADU")
+    noise.add_argument("--read-noise", type=float, default=0.0, help="electrons")
+    noise.add_argument("--snr", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
+                       help="signal-to-noise range, drawn log-uniform per galaxy")
+    parser.add_argument("--output", choices=("magnitude", "flux"), default="magnitude")
+    parser.add_argument("--magnitudes", choices=("log", "asinh"), default=None,
+                        help="magnitude kind (default: log, or asinh with noise)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="skgal", description="Intrinsic 3-D shapes of galaxies with probabilistic CNNs.")
@@ -191,47 +313,40 @@ def build_parser():
     sim.add_argument("--seed", type=int, default=None, help="random seed (default: drawn "
                      "and recorded in the file)")
     sim.add_argument("--n-jobs", type=int, default=None, help="parallel workers (-1: all)")
-    sim.add_argument("--inclinations", nargs="+", default=["0", "30", "60", "90"],
-                     help="angles in degrees (one channel each), or uniform / isotropic")
-    sim.add_argument("--image-size", type=int, default=64, help="image side in pixels")
-    sim.add_argument("--pixel-scale", type=float, default=1.0,
-                     help="pixel side in the length unit of R_e")
-    sim.add_argument("--sampling", choices=("pixel", "center"), default="pixel")
-    sim.add_argument("--conditions", choices=("ideal", "ground", "space"), default=None,
-                     help="observing conditions by name (PSF, noise, photometry and the "
-                          "brightness prior, from published numbers; see the docs' "
-                          "Observing page): random orientations unless --inclinations or "
-                          "--position-angle say otherwise")
-    sim.add_argument("--position-angle", default="0",
-                     help="degrees, or 'uniform' (drawn in [0, 180) per galaxy)")
-    sim.add_argument("--max-offset", type=float, default=0.0,
-                     help="draw the centre uniform within this many pixels of the stamp's "
-                          "centre")
-    psf = sim.add_argument_group("PSF (the image is the pixel mean of the PSF-convolved "
-                                 "light, computed exactly)")
-    psf.add_argument("--psf", choices=("none", "gaussian", "moffat", "image"), default="none")
-    psf.add_argument("--psf-fwhm", type=float, default=None,
-                     help="FWHM, length units of R_e (pixels at --pixel-scale 1)")
-    psf.add_argument("--psf-beta", type=float, default=4.765, help="Moffat beta (> 1)")
-    psf.add_argument("--psf-image", default=None, help="a 2-D PSF image, as a .npy file")
-    psf.add_argument("--psf-pixel-scale", type=float, default=None,
-                     help="the PSF image's pixel, length units (default --pixel-scale)")
-    noise = sim.add_argument_group("noise")
-    noise.add_argument("--noise", choices=("none", "ccd", "snr"), default="none",
-                       help="ccd: Poisson from galaxy and sky, and read noise (images in "
-                            "ADU); snr: Gaussian at a GREAT08 signal-to-noise ratio")
-    noise.add_argument("--sky-level", type=float, default=None, help="ADU per pixel")
-    noise.add_argument("--gain", type=float, default=1.0, help="electrons per ADU")
-    noise.add_argument("--read-noise", type=float, default=0.0, help="electrons")
-    noise.add_argument("--snr", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
-                       help="signal-to-noise range, drawn log-uniform per galaxy")
-    sim.add_argument("--output", choices=("magnitude", "flux"), default="magnitude")
-    sim.add_argument("--magnitudes", choices=("log", "asinh"), default=None,
-                     help="magnitude kind (default: log, or asinh with noise)")
+    _add_forward_model_options(sim)
     sim.add_argument("--chunk-size", type=int, default=None, help="galaxies per work unit")
     sim.add_argument("--overwrite", action="store_true", help="replace an existing file")
     sim.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sim.set_defaults(func=_simulate)
+
+    tr = commands.add_parser(
+        "train", help="train a network on fresh simulations of a forward model",
+        description="Train the probabilistic CNN on new galaxies every batch (new noise, "
+                    "new orientations), drawn from the forward model the options describe, "
+                    "and save it with joblib.")
+    tr.add_argument("--out", required=True, help="output file (.joblib)")
+    _add_forward_model_options(tr)
+    tr.add_argument("--targets", nargs="+", default=["q"],
+                    choices=("q", "inclination", "I_e", "R_e", "n", "position_angle"),
+                    help="what the network infers (inclination needs --inclinations "
+                         "uniform or isotropic)")
+    tr.add_argument("--projection", default="all",
+                    help="with several fixed inclinations: all, random or fixed-DEGREES")
+    tr.add_argument("--head", choices=("gaussian", "mixture", "bounded_mixture"),
+                    default="bounded_mixture", help="the predictive distribution")
+    tr.add_argument("--n-components", type=int, default=5, help="mixture components")
+    tr.add_argument("--epochs", type=int, default=20)
+    tr.add_argument("--steps-per-epoch", type=int, default=200, help="batches per epoch")
+    tr.add_argument("--batch-size", type=int, default=32)
+    tr.add_argument("--n-validation", type=int, default=1000,
+                    help="galaxies in the fixed validation set")
+    tr.add_argument("--workers", type=int, default=1, help="rendering threads")
+    tr.add_argument("--seed", type=int, default=0, help="random seed")
+    tr.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    tr.add_argument("--verbose", action="store_true",
+                    help="let TensorFlow print its start-up log")
+    tr.set_defaults(func=_train)
 
     rep = commands.add_parser(
         "reproduce", help="the thesis's experiments: table 1 and figures 8-14",
@@ -255,7 +370,7 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "simulate":  # which noise options were given, then defaults
+    if args.command in ("simulate", "train"):  # which noise options were given, then defaults
         args.sky_level_given, args.snr_given = args.sky_level, args.snr
         args.sky_level = 0.0 if args.sky_level is None else args.sky_level
         args.snr = (10.0, 100.0) if args.snr is None else args.snr

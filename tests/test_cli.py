@@ -132,3 +132,30 @@ def test_tensorflow_start_up_log_is_kept_off_the_terminal():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and "trained" in done.stdout
     assert done.stderr == "", done.stderr
+
+
+def test_train_on_fresh_simulations_in_one_command(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    import joblib
+
+    from skgal import MultivariateNormalMixture
+
+    out = tmp_path / "model.joblib"
+    args = ["train", "--out", str(out), "--image-size", "12", "--pixel-scale", "5",
+            "--sampling", "center", "--inclinations", "isotropic", "--targets", "q",
+            "inclination", "--epochs", "1", "--steps-per-epoch", "3", "--n-validation",
+            "32", "--n-components", "2"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "validation joint NLL" in printed and "inclination: NLL" in printed
+    saved = joblib.load(out)
+    assert saved["targets"] == ("q", "inclination")
+    images, _ = saved["forward_model"].fit_transform(saved["forward_model"].steps[0][1]
+                                                     .sample(4, random_state=0)[0]), None
+    dist = saved["model"].predict_distribution(images)
+    assert isinstance(dist, MultivariateNormalMixture) and len(dist) == 4
+    assert main(args) == 2 and "exists" in capsys.readouterr().err  # never overwritten
+    assert not list(tmp_path.glob("*.partial"))
+    bad = ["train", "--out", str(tmp_path / "b.joblib"), "--targets", "inclination",
+           "--epochs", "1"]
+    assert main(bad) == 2 and "does not draw ['inclination']" in capsys.readouterr().err

@@ -1,0 +1,83 @@
+"""Training on fresh simulations against training on arrays in memory: throughput ratio.
+
+The issue's target: fresh-simulation training runs at 80% or more of the throughput
+(training images per second) of training on arrays already in memory, on this machine.
+Both train the thesis's network (64x64, one channel, batch 32) for the same number of
+steps, in the same process, alternately, so that the machine's drift hits both:
+
+- ``arrays``: ``fit(X, y)`` on pre-rendered images (the baseline at its best: no
+  rendering, Keras's own array pipeline);
+- ``fresh, W workers``: ``fit`` with ``training_source=FreshSimulations(...)``, W
+  rendering threads ahead of the training.
+
+The galaxies are the thesis's (centre-sampled, as its ``sampling`` default; the
+``--sampling pixel`` option renders pixel means). Reported: images per second and
+the ratio to the arrays' rate in the same round; the best of ``--rounds`` rounds.
+
+Usage::
+
+    python benchmarks/bench_fresh.py [--steps 100] [--epochs 3] [--rounds 2]
+        [--workers 1 2] [--projection random] [--sampling center]
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+
+from skgal import (FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
+                   SersicGalaxySimulator)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100, help="batches per epoch")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--projection", default="random", choices=["random", "fixed-90"])
+    parser.add_argument("--sampling", default="center", choices=["center", "pixel"])
+    args = parser.parse_args()
+
+    sim = SersicGalaxySimulator(sampling=args.sampling)
+    if args.projection == "random":
+        project = ProjectionSelector("random", random_state=0)
+    else:
+        project = ProjectionSelector("fixed", inclination=90)
+    model = Pipeline([("simulate", sim), ("project", project)])
+    source = FreshSimulations(model, steps_per_epoch=args.steps)
+    batch = 32
+    n_train = args.steps * batch
+    X_val, y_val = source.batch((999, 0, 0), 512)
+    X_train, y_train = source.batch((998, 0, 0), n_train)  # rendered once, before timing
+    common = dict(epochs=args.epochs, batch_size=batch, random_state=0)
+    print(f"{args.steps} steps x {args.epochs} epochs of {batch} images "
+          f"({args.projection}, sampling={args.sampling}); validation {len(y_val)} images",
+          flush=True)
+    best = {}
+    for r in range(args.rounds):
+        tic = time.perf_counter()
+        # the arrays' fit: all of X_train for training, X_val for validation
+        ProbabilisticQRegressor(validation_split=0.0, **common).fit(X_train, y_train)
+        arrays = n_train * args.epochs / (time.perf_counter() - tic)
+        line = f"round {r}: arrays {arrays:6.0f} img/s"
+        best["arrays"] = max(best.get("arrays", 0), arrays)
+        for w in args.workers:
+            tic = time.perf_counter()
+            ProbabilisticQRegressor(training_source=source, workers=w, **common).fit(X_val,
+                                                                                     y_val)
+            fresh = n_train * args.epochs / (time.perf_counter() - tic)
+            best[w] = max(best.get(w, 0), fresh)
+            line += f"; fresh, {w} workers {fresh:6.0f} img/s ({fresh / arrays:.2f})"
+        print(line, flush=True)
+    print("best: arrays {:.0f} img/s; ".format(best["arrays"]) + "; ".join(
+        f"fresh, {w} workers {best[w]:.0f} img/s ({best[w] / best['arrays']:.2f} of arrays)"
+        for w in args.workers))
+
+
+if __name__ == "__main__":
+    main()
