@@ -26,7 +26,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
 from skgal import (FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
