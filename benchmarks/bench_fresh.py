@@ -43,12 +43,13 @@ def main():
     args = parser.parse_args()
 
     sim = SersicGalaxySimulator(sampling=args.sampling)
-    if args.projection == "random":
-        project = ProjectionSelector("random", random_state=0)
+    if args.projection == "random":  # one of the four views per galaxy, rendered alone
+        source = FreshSimulations(sim, steps_per_epoch=args.steps,
+                                  inclination_choices=(0, 30, 60, 90))
     else:
-        project = ProjectionSelector("fixed", inclination=90)
-    model = Pipeline([("simulate", sim), ("project", project)])
-    source = FreshSimulations(model, steps_per_epoch=args.steps)
+        model = Pipeline([("simulate", sim),
+                          ("project", ProjectionSelector("fixed", inclination=90))])
+        source = FreshSimulations(model, steps_per_epoch=args.steps)
     batch = 32
     n_train = args.steps * batch
     X_val, y_val = source.batch((999, 0, 0), 512)

@@ -42,6 +42,13 @@ class FreshSimulations:
         ``"inclination"`` when the simulator draws one per galaxy, say).
     steps_per_epoch : int, default=200
         Batches in one epoch.
+    inclination_choices : sequence of float, default=None
+        Draw each galaxy's inclination (degrees) uniformly from these values and
+        render that one view alone: the thesis's "single random projection" without
+        rendering the views no one sees (a simulator with four fixed inclinations and a
+        random :class:`ProjectionSelector` renders four and keeps one). The simulator
+        is then used with one inclination per galaxy, so its own ``inclinations`` are
+        ignored, and ``"inclination"`` can be a target.
 
     Examples
     --------
@@ -56,10 +63,12 @@ class FreshSimulations:
     True
     """
 
-    def __init__(self, simulator, *, targets=("q",), steps_per_epoch=200):
+    def __init__(self, simulator, *, targets=("q",), steps_per_epoch=200,
+                 inclination_choices=None):
         self.simulator = simulator
         self.targets = targets
         self.steps_per_epoch = steps_per_epoch
+        self.inclination_choices = inclination_choices
         self._check()
 
     def _check(self):
@@ -72,6 +81,12 @@ class FreshSimulations:
         if not targets or unknown:
             raise ValueError(f"targets must name columns of the parameter table "
                              f"{list(ALL_COLUMNS)}; got {self.targets!r}")
+        if self.inclination_choices is not None:
+            choices = np.asarray(self.inclination_choices, dtype=float).reshape(-1)
+            if choices.size == 0 or np.any((choices < 0) | (choices > 90)):
+                raise ValueError(f"inclination_choices must be angles in [0, 90] degrees; "
+                                 f"got {self.inclination_choices!r}")
+            first = clone(first).set_params(inclinations="uniform")
         drawn = first.table_columns()
         missing = [t for t in targets if t not in drawn]
         if missing:
@@ -112,8 +127,13 @@ class FreshSimulations:
         y : ndarray of float32, shape (batch_size,) for one target, else (batch_size, d)
         """
         first, targets = self._check()
-        seeds = np.random.SeedSequence([int(k) for k in key]).generate_state(2)
+        seeds = np.random.SeedSequence([int(k) for k in key]).generate_state(3)
         model = clone(self.simulator)
+        if self.inclination_choices is not None:  # one view per galaxy, drawn below
+            if getattr(model, "steps", None):
+                model.steps[0][1].set_params(inclinations="uniform")
+            else:
+                model.set_params(inclinations="uniform")
         steps = getattr(model, "steps", None)
         if steps:  # a new seed for every step that draws (noise, projections)
             model.set_params(**{f"{name}__random_state": int(seeds[1]) + j
@@ -121,6 +141,13 @@ class FreshSimulations:
                                 if step is not None and step != "passthrough"
                                 and "random_state" in step.get_params(deep=False)})
         table, _ = _first_step(model).sample(int(batch_size), random_state=int(seeds[0]))
+        if self.inclination_choices is not None:
+            choices = np.asarray(self.inclination_choices, dtype=float).reshape(-1)
+            drawn = np.random.RandomState(seeds[2]).randint(choices.size, size=len(table))
+            if hasattr(table, "columns"):
+                table["inclination"] = choices[drawn]
+            else:
+                table[:, 4] = choices[drawn]
         X = np.asarray(model.fit_transform(table), dtype=np.float32)
         columns = read_parameter_table(table).columns
         y = np.column_stack([columns[t] for t in targets]).astype(np.float32)
@@ -131,4 +158,5 @@ class FreshSimulations:
 
     def __repr__(self):
         return (f"FreshSimulations({self.simulator!r}, targets={self.targets!r}, "
-                f"steps_per_epoch={self.steps_per_epoch})")
+                f"steps_per_epoch={self.steps_per_epoch}, "
+                f"inclination_choices={self.inclination_choices!r})")

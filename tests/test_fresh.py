@@ -117,3 +117,21 @@ def test_bad_sources(source):
     with pytest.raises(ValueError, match="sample_weight"):
         ProbabilisticQRegressor(epochs=1, training_source=source).fit(
             X_val, y_val, sample_weight=np.ones(16))
+
+
+def test_inclination_choices_render_only_the_view_each_galaxy_gets():
+    sim = SersicGalaxySimulator(image_size=12, pixel_scale=5.0)  # four fixed views
+    source = FreshSimulations(sim, targets=("q", "inclination"), steps_per_epoch=2,
+                              inclination_choices=(0, 30, 60, 90))
+    X, y = source.batch((3, 1, 0), 12)
+    assert X.shape == (12, 12, 12, 1) and set(y[:, 1]) <= {0.0, 30.0, 60.0, 90.0}
+    assert len(set(y[:, 1])) > 1
+    # the same galaxies rendered at all four views: each row's view is the channel drawn
+    seeds = np.random.SeedSequence([3, 1, 0]).generate_state(3)
+    table, _ = SersicGalaxySimulator(image_size=12, inclinations="uniform").sample(
+        12, random_state=int(seeds[0]))
+    stacks = sim.fit_transform(table[:, :4])
+    channel = np.searchsorted([0, 30, 60, 90], y[:, 1])
+    np.testing.assert_allclose(X[:, :, :, 0], stacks[np.arange(12), :, :, channel], rtol=1e-5)
+    with pytest.raises(ValueError, match="inclination_choices"):
+        FreshSimulations(sim, inclination_choices=(0, 120))
