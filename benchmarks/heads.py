@@ -13,10 +13,16 @@ The heads: ``gaussian`` (the thesis's), ``mixture`` (5 Gaussians) and
 of ``q``, on its own scale (with the Jacobian), as trained and with the head's
 recalibration (``recalibrate=True``: a temperature fitted on the validation split).
 
+With ``--fresh-epochs E``, the random method is also trained on fresh simulations
+(:class:`skgal.FreshSimulations`, one of the four views per new galaxy,
+``--fresh-steps`` batches of 32 per epoch) with the thesis's training galaxies as the
+fixed validation set, and scored on the same test images.
+
 Usage::
 
     python benchmarks/heads.py [--galaxies 10000] [--epochs 100] [--methods fixed-0 random]
-        [--schedule cosine] [--out heads.json]
+        [--heads gaussian bounded_mixture] [--schedule cosine]
+        [--fresh-epochs 0] [--fresh-steps 250] [--fresh-workers 1] [--out heads.json]
 """
 
 import argparse
@@ -28,7 +34,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from skgal import ProbabilisticQRegressor, ProjectionSelector, SersicGalaxySimulator  # noqa: E402
+from skgal import (FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
+                   SersicGalaxySimulator)
 from skgal.experiments import split  # noqa: E402
 
 HEADS = {
@@ -55,6 +62,9 @@ def main():
     parser.add_argument("--methods", nargs="+", default=["fixed-0", "random"])
     parser.add_argument("--heads", nargs="+", default=list(HEADS))
     parser.add_argument("--schedule", default="cosine", choices=["constant", "cosine"])
+    parser.add_argument("--fresh-epochs", type=int, default=0)
+    parser.add_argument("--fresh-steps", type=int, default=250)
+    parser.add_argument("--fresh-workers", type=int, default=1)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()
 
@@ -65,7 +75,7 @@ def main():
     train, test = split(args.galaxies, seed=args.seed)  # the reproduction's split
     print(f"simulated {args.galaxies} galaxies in {time.perf_counter() - start:.0f} s; "
           f"{len(train)} training, {len(test)} test galaxies, {args.epochs} epochs", flush=True)
-    print(f"{'method':9s} {'head':16s} {'NLL':>7s} {'recal.':>7s} {'RMSE':>6s} {'cov68':>6s} "
+    print(f"{'method':15s} {'head':16s} {'NLL':>7s} {'recal.':>7s} {'RMSE':>6s} {'cov68':>6s} "
           f"{'cov95':>6s} {'scale':>6s} {'time':>6s}", flush=True)
     results = []
     for method in args.methods:
@@ -74,20 +84,34 @@ def main():
         else:
             selector = ProjectionSelector("fixed", inclination=float(method.split("-")[1]))
         images = selector.fit(stacks[:1]).transform(stacks)
-        for name in args.heads:
+        runs = [(name, False) for name in args.heads]
+        if method == "random" and args.fresh_epochs:
+            runs += [(name, True) for name in args.heads]
+        for name, fresh in runs:
             tic = time.perf_counter()
-            reg = ProbabilisticQRegressor(epochs=args.epochs, random_state=args.seed,
-                                          recalibrate=True,
-                                          learning_rate_schedule=args.schedule, **HEADS[name])
+            if fresh:  # new galaxies every batch; the training galaxies validate
+                source = FreshSimulations(sim, steps_per_epoch=args.fresh_steps,
+                                          inclination_choices=sim.inclinations)
+                reg = ProbabilisticQRegressor(epochs=args.fresh_epochs, random_state=args.seed,
+                                              recalibrate=True, training_source=source,
+                                              workers=args.fresh_workers,
+                                              learning_rate_schedule=args.schedule,
+                                              **HEADS[name])
+            else:
+                reg = ProbabilisticQRegressor(epochs=args.epochs, random_state=args.seed,
+                                              recalibrate=True,
+                                              learning_rate_schedule=args.schedule,
+                                              **HEADS[name])
             reg.fit(images[train], q[train])
             dist = reg.predict_distribution(images[test])
             recal = score(dist, q[test])
             raw = score(dist.with_scale(1 / reg.std_scale_), q[test])
             seconds = time.perf_counter() - tic
-            results.append({"method": method, "head": name, "as_trained": raw,
+            label = f"{method} (fresh)" if fresh else method
+            results.append({"method": label, "head": name, "as_trained": raw,
                             "recalibrated": recal, "std_scale": reg.std_scale_,
                             "seconds": seconds})
-            print(f"{method:9s} {name:16s} {raw['nll']:7.3f} {recal['nll']:7.3f} "
+            print(f"{label:15s} {name:16s} {raw['nll']:7.3f} {recal['nll']:7.3f} "
                   f"{recal['rmse']:6.3f} {recal['coverage_68']:6.3f} "
                   f"{recal['coverage_95']:6.3f} {reg.std_scale_:6.3f} {seconds:5.0f}s",
                   flush=True)

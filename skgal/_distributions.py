@@ -60,6 +60,13 @@ def _from_latent(z, bounds):
     return low + (high - low) * expit(z)
 
 
+def _normalised(weights):
+    # weights summing to 1 to rounding are kept as they are, so that a distribution
+    # stored and read back (to_arrays, from_arrays) is the same to the last bit
+    total = weights.sum(axis=1, keepdims=True)
+    return weights if np.all(np.abs(total - 1) < 1e-12) else weights / total
+
+
 def _check_probability(p, name):
     p = np.asarray(p, dtype=float)
     if not np.all((p >= 0) & (p <= 1)):
@@ -137,7 +144,7 @@ class NormalMixture(PredictiveDistribution):
             raise ValueError("scale must be > 0")
         if np.any(weights < 0) or not np.allclose(weights.sum(axis=1), 1, atol=1e-6):
             raise ValueError("weights must be non-negative and sum to 1 in each row")
-        self.weights = weights / weights.sum(axis=1, keepdims=True)
+        self.weights = _normalised(weights)
         self.loc, self.scale = loc, scale
         self.bounds = _check_bounds(bounds)
         self._n = weights.shape[0]
@@ -386,7 +393,7 @@ class MultivariateNormalMixture(PredictiveDistribution):
         bounds = [None] * d if bounds is None else list(bounds)
         if len(bounds) != d:
             raise ValueError(f"bounds must give one entry per target ({d}); got {len(bounds)}")
-        self.weights = weights / weights.sum(axis=1, keepdims=True)
+        self.weights = _normalised(weights)
         self.loc = loc
         self.scale_tril = np.tril(scale_tril)
         self.bounds = [_check_bounds(b, f"bounds[{j}]") for j, b in enumerate(bounds)]
@@ -477,6 +484,36 @@ class MultivariateNormalMixture(PredictiveDistribution):
     def __repr__(self):
         return (f"MultivariateNormalMixture(n={self._n}, n_components={self.n_components}, "
                 f"n_targets={self.n_targets}, bounds={self.bounds})")
+
+
+def to_arrays(dist):
+    """A distribution as a dict of arrays (for ``np.savez``); :func:`from_arrays` inverts it."""
+    if isinstance(dist, Normal):
+        return {"kind": np.asarray("normal"), "loc": dist.loc[:, 0], "scale": dist.scale[:, 0]}
+    if isinstance(dist, NormalMixture):
+        bounds = np.asarray(dist.bounds if dist.bounds is not None else (np.nan, np.nan))
+        return {"kind": np.asarray("normal_mixture"), "weights": dist.weights,
+                "loc": dist.loc, "scale": dist.scale, "bounds": bounds}
+    if isinstance(dist, MultivariateNormalMixture):
+        bounds = np.array([b if b is not None else (np.nan, np.nan) for b in dist.bounds])
+        return {"kind": np.asarray("multivariate_normal_mixture"), "weights": dist.weights,
+                "loc": dist.loc, "scale_tril": dist.scale_tril, "bounds": bounds}
+    raise TypeError(f"cannot store a {type(dist).__name__}")
+
+
+def from_arrays(arrays):
+    """The distribution that :func:`to_arrays` stored."""
+    kind = str(arrays["kind"])
+    if kind == "normal":
+        return Normal(arrays["loc"], arrays["scale"])
+    if kind == "normal_mixture":
+        bounds = None if np.isnan(arrays["bounds"]).any() else tuple(arrays["bounds"])
+        return NormalMixture(arrays["weights"], arrays["loc"], arrays["scale"], bounds)
+    if kind == "multivariate_normal_mixture":
+        bounds = [None if np.isnan(b).any() else tuple(b) for b in arrays["bounds"]]
+        return MultivariateNormalMixture(arrays["weights"], arrays["loc"],
+                                         arrays["scale_tril"], bounds)
+    raise ValueError(f"unknown stored distribution {kind!r}")
 
 
 def _solve_lower(tril, b):

@@ -247,6 +247,11 @@ def _reproduce(args):
                 raw, recal = rows[(method, "as trained")], rows[(method, "recalibrated")]
                 print(f"{method:22s} {raw['nll']:9.3f} {recal['nll']:13.3f} "
                       f"{PAPER_NLL[method]:7.3f} {raw['rmse']:6.3f} {raw['coverage_68']:6.2f}")
+        for method in ("isotropic", "isotropic: inclination"):
+            if (method, "as trained") in rows:
+                raw, recal = rows[(method, "as trained")], rows[(method, "recalibrated")]
+                print(f"{method:22s} {raw['nll']:9.3f} {recal['nll']:13.3f} {'':7s} "
+                      f"{raw['rmse']:6.3f} {raw['coverage_68']:6.2f}")
         for (method, calibration), r in rows.items():
             if calibration == "baseline":
                 print(f"{method:22s} {r['nll']:9.3f} {'':13s} {'':7s} {r['rmse']:6.3f} "

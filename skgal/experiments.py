@@ -24,10 +24,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._projection import ProjectionSelector
+from ._distributions import from_arrays, to_arrays
 from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
 from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
 from .datasets import _jsonable as _setting_value
-from .metrics import regression_report, scores_by_inclination
+from .metrics import negative_log_likelihood, regression_report, scores_by_inclination
 
 __all__ = [
     "COLUMNS",
@@ -54,7 +55,10 @@ __all__ = [
 
 #: The six methods of the thesis's Table 1: all four projections as channels, one fixed
 #: projection (``"fixed-<degrees>"``), and one random projection per galaxy.
-METHODS = ("all", "fixed-0", "fixed-30", "fixed-60", "fixed-90", "random")
+METHODS = ("all", "fixed-0", "fixed-30", "fixed-60", "fixed-90", "random", "isotropic")
+#: Beyond the thesis: one view per galaxy at an isotropic inclination (cos i uniform),
+#: not given to the network, which infers q and i jointly with a bounded mixture head.
+ISOTROPIC_HEAD = dict(head="bounded_mixture", n_components=5)
 #: The thesis's test NLLs (Table 1).
 PAPER_NLL = {"all": -2.375, "fixed-0": 0.680, "fixed-30": -1.458, "fixed-60": -2.042,
              "fixed-90": -2.040, "random": -1.657}
@@ -276,6 +280,11 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
     from ._regressor import ProbabilisticQRegressor
 
     start = time.perf_counter()
+    if method == "isotropic":
+        return _train_isotropic(data, train, test, epochs=epochs, seed=seed,
+                                batch_size=batch_size,
+                                learning_rate_schedule=learning_rate_schedule,
+                                callbacks=callbacks, verbose=verbose, start=start)
     selector = _selector(method, seed, tuple(data.inclinations))
     images, inclination = selector.fit(data.images[:1]).select(data.images)
     reg = ProbabilisticQRegressor(epochs=epochs, batch_size=batch_size, recalibrate=True,
@@ -289,6 +298,55 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
         "std": std / reg.std_scale_,
         "std_recalibrated": std,
         "inclination": inclination[test, 0] if method != "all" else np.full(len(test), np.nan),
+        "history": reg.history_,
+        "std_scale": reg.std_scale_,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def isotropic_views(data, seed):
+    """Each galaxy of ``data`` seen once, at an isotropic inclination (cos i uniform).
+
+    The same galaxies (``I_e, R_e, n, q``) and the same image settings as the dataset;
+    the inclinations are drawn from ``seed`` and rendered exactly (one channel).
+
+    Returns
+    -------
+    images : ndarray of shape (n, H, W, 1)
+    inclination : ndarray of shape (n,), degrees
+    """
+    u = np.random.RandomState([seed, 90]).random_sample(len(data.target))
+    inclination = np.degrees(np.arccos(1.0 - u))
+    settings = {k: (tuple(v) if isinstance(v, list) else v)
+                for k, v in data.settings["parameters"].items()}
+    settings.update(inclinations="isotropic")
+    sim = SersicGalaxySimulator(**settings, n_jobs=-1)
+    table = np.column_stack([np.asarray(data.params)[:, :4], inclination])
+    return sim.fit_transform(table), inclination
+
+
+def _train_isotropic(data, train, test, *, epochs, seed, batch_size, learning_rate_schedule,
+                     callbacks, verbose, start):
+    from ._regressor import ProbabilisticQRegressor
+
+    images, inclination = isotropic_views(data, seed)
+    y = np.column_stack([data.target, inclination])
+    reg = ProbabilisticQRegressor(epochs=epochs, batch_size=batch_size, recalibrate=True,
+                                  learning_rate_schedule=learning_rate_schedule,
+                                  target_bounds=[(0.2, 1.0), (0.0, 90.0)], random_state=seed,
+                                  callbacks=callbacks, verbose=verbose, **ISOTROPIC_HEAD)
+    reg.fit(images[train], y[train])
+    dist = reg.predict_distribution(images[test])
+    raw = dist.with_scale(1 / reg.std_scale_)
+    q_raw, q_dist = raw.marginal(0), dist.marginal(0)
+    return {
+        "method": "isotropic",
+        "mean": q_dist.mean(),
+        "std": q_raw.std(),
+        "std_recalibrated": q_dist.std(),
+        "inclination": inclination[test],
+        "distribution": raw,
+        "distribution_recalibrated": dist,
         "history": reg.history_,
         "std_scale": reg.std_scale_,
         "seconds": time.perf_counter() - start,
@@ -489,6 +547,17 @@ def table_rows(results, baselines, q_test):
     """
     rows = []
     for method, res in results.items():
+        if "distribution" in res:  # a joint (q, i) method: each target's marginal
+            for calibration, key in (("as trained", "distribution"),
+                                     ("recalibrated", "distribution_recalibrated")):
+                dist = res[key]
+                rows.append({"method": method, "calibration": calibration,
+                             "paper_nll": None,
+                             **regression_report(q_test, dist.marginal(0))})
+                rows.append({"method": f"{method}: inclination", "calibration": calibration,
+                             "paper_nll": None,
+                             **regression_report(res["inclination"], dist.marginal(1))})
+            continue
         for calibration, std in (("as trained", res["std"]),
                                  ("recalibrated", res["std_recalibrated"])):
             rows.append({"method": method, "calibration": calibration,
@@ -650,7 +719,9 @@ def write_figures(data, results, test, out_dir, *, seed):
     degrees with isophotes), ``fig09_inclinations.png`` (it at the four inclinations),
     ``fig10_random_galaxies.png``, ``fig11_predictions_all.png``,
     ``fig12_loss_curves.png``, ``fig13_predictions_fixed.png``,
-    ``fig14_predictions_random.png`` (coloured by inclination) and ``calibration.png``
+    ``fig14_predictions_random.png`` (coloured by inclination),
+    ``isotropic_predictions.png`` (the isotropic method: the mean and standard deviation
+    of its posterior of q, coloured by the true inclination) and ``calibration.png``
     (PIT and coverage, as trained and recalibrated). A figure whose method is not in
     ``results`` is skipped.
 
@@ -737,7 +808,9 @@ def write_figures(data, results, test, out_dir, *, seed):
         save(fig, "fig11_predictions_all.png")
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    plot_loss_curves({m: r["history"] for m, r in results.items()}, ax=ax)
+    # the thesis's methods: the NLL of q (isotropic's loss is of q and i together)
+    plot_loss_curves({m: r["history"] for m, r in results.items() if m != "isotropic"},
+                     ax=ax)
     save(fig, "fig12_loss_curves.png")
 
     fixed = [m for m in results if m.startswith("fixed-")]
@@ -754,6 +827,15 @@ def write_figures(data, results, test, out_dir, *, seed):
                          color=results["random"]["inclination"], color_label="inclination (°)",
                          title="one random projection per galaxy")
         save(fig, "fig14_predictions_random.png")
+
+    if "isotropic" in results:
+        fig, ax = plt.subplots(figsize=(5.2, 4.2))
+        plot_predictions(q_test, results["isotropic"]["mean"],
+                         results["isotropic"]["std_recalibrated"], ax=ax,
+                         color=results["isotropic"]["inclination"],
+                         color_label="true inclination (°)",
+                         title="isotropic inclinations, not given (q and i inferred)")
+        save(fig, "isotropic_predictions.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for m in [m for m in ("all", "random") if m in results]:
@@ -832,6 +914,9 @@ def _save_trained(path, run_settings, result):
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
     arrays = {key: np.asarray(result[key], dtype=float) for key in _TRAINED_ARRAYS}
+    for key in ("distribution", "distribution_recalibrated"):
+        if key in result:
+            arrays.update({f"{key}__{k}": v for k, v in to_arrays(result[key]).items()})
     meta = {"settings": run_settings, "history": _jsonable(result["history"]),
             "std_scale": float(result["std_scale"]), "seconds": float(result["seconds"])}
     _write_atomically(path, lambda f: np.savez(f, meta=np.asarray(json.dumps(meta)),
@@ -848,6 +933,11 @@ def _load_trained(path, run_settings):
         with np.load(path, allow_pickle=False) as saved:
             meta = json.loads(str(saved["meta"]))
             arrays = {key: saved[key] for key in _TRAINED_ARRAYS}
+            for key in ("distribution", "distribution_recalibrated"):
+                stored = {k.split("__", 1)[1]: saved[k] for k in saved.files
+                          if k.startswith(f"{key}__")}
+                if stored:
+                    arrays[key] = from_arrays(stored)
     except (OSError, ValueError, KeyError) as exc:
         warnings.warn(f"ignoring unreadable {path} ({exc}); training again", stacklevel=3)
         return None
@@ -944,6 +1034,8 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     q_test = data.target[test]
     baselines = {"prior": prior_baseline(data.target[train], len(test))}
     for method in methods:
+        if method == "isotropic":  # the inversion needs the inclination, which is unknown
+            continue
         mean, std, _ = classical_baseline(data, method, train, test, seed=seed)
         baselines[f"classical ({method})"] = (mean, std)
     rows = table_rows(results, baselines, q_test)
@@ -958,6 +1050,12 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
         "seconds": seconds,
         "reused": reused,
         "std_scale": {m: r["std_scale"] for m, r in results.items()},
+        "joint_nll": {m: {"as trained": negative_log_likelihood(
+                              np.column_stack([q_test, r["inclination"]]), r["distribution"]),
+                          "recalibrated": negative_log_likelihood(
+                              np.column_stack([q_test, r["inclination"]]),
+                              r["distribution_recalibrated"])}
+                      for m, r in results.items() if "distribution" in r},
         "history": {m: r["history"] for m, r in results.items()},
         "table": rows,
         "figures": [os.path.relpath(p, out_dir) for p in figures],

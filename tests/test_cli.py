@@ -81,7 +81,8 @@ def test_reproduce_command(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert "fixed-90" in printed and "classical (fixed-30)" in printed and "-2.375" in printed
     assert (out / "table1.md").exists() and (out / "results.json").exists()
-    assert len(list((out / "figures").glob("*.png"))) == 8
+    assert len(list((out / "figures").glob("*.png"))) == 9
+    assert "isotropic: inclination" in printed
 
 
 def test_simulate_a_telescope(tmp_path):

@@ -56,7 +56,7 @@ def test_prior_baseline():
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     summary = reproduce(str(out), Preset(n_galaxies=80, epochs=2), seed=0, progress=False,
-                        methods=("fixed-60", "random"))
+                        methods=("fixed-60", "random", "isotropic"))
     return out, summary
 
 
@@ -73,18 +73,39 @@ def test_reproduce_writes_table_figures_and_results(tiny_run):
     assert len(results["history"]["random"]["val_loss"]) == 2
     for name in ("fig08_isophotes.png", "fig09_inclinations.png", "fig10_random_galaxies.png",
                  "fig12_loss_curves.png", "fig13_predictions_fixed.png",
-                 "fig14_predictions_random.png", "calibration.png"):
+                 "fig14_predictions_random.png", "isotropic_predictions.png",
+                 "calibration.png"):
         assert (out / "figures" / name).stat().st_size > 10_000
     raw = next(r for r in summary["table"] if r["method"] == "fixed-60"
                and r["calibration"] == "as trained")
     assert raw["paper_nll"] == PAPER_NLL["fixed-60"] and raw["n"] == 16
 
 
+def test_the_isotropic_method_is_scored_on_q_and_the_inclination(tiny_run):
+    out, summary = tiny_run
+    rows = {(r["method"], r["calibration"]): r for r in summary["table"]}
+    q_row, i_row = rows[("isotropic", "as trained")], rows[("isotropic: inclination",
+                                                            "as trained")]
+    assert q_row["paper_nll"] is None and q_row["n"] == 16
+    assert 0 < i_row["rmse"] < 90 and 0 < q_row["rmse"] < 0.8
+    assert ("classical (isotropic)", "baseline") not in rows  # the inclination is unknown
+    joint = summary["joint_nll"]["isotropic"]
+    assert np.isfinite(joint["as trained"]) and np.isfinite(joint["recalibrated"])
+    saved = np.load(out / "predictions.npz")
+    # the inclinations are isotropic (cos i uniform) and the images' own
+    incl = saved["inclination"][list(saved["methods"]).index("isotropic")]
+    assert np.all((incl >= 0) & (incl <= 90)) and len(set(incl.round(6))) == 16
+    images, inclination = experiments.isotropic_views(
+        experiments.load_or_simulate(str(out), n_galaxies=80, seed=0), seed=0)
+    assert images.shape == (80, 64, 64, 1)
+    np.testing.assert_array_equal(inclination[saved["test_index"]], incl)
+
+
 def test_reproduce_saves_the_test_predictions(tiny_run):
     out, summary = tiny_run
     saved = np.load(out / "predictions.npz")
-    assert saved["methods"].tolist() == ["fixed-60", "random"]
-    assert saved["mean"].shape == saved["std"].shape == (2, 16)
+    assert saved["methods"].tolist() == ["fixed-60", "random", "isotropic"]
+    assert saved["mean"].shape == saved["std"].shape == (3, 16)
     np.testing.assert_array_equal(saved["q_true"], saved["params"][:, 3])
     assert set(saved["inclination"][1]) <= {0.0, 30.0, 60.0, 90.0}
     np.testing.assert_array_equal(saved["inclination"][0], 60.0)
@@ -101,16 +122,19 @@ def test_reproduce_saves_the_test_predictions(tiny_run):
 
 def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monkeypatch):
     out, summary = tiny_run
-    assert sorted(p.name for p in (out / "trained").iterdir()) == ["fixed-60.npz", "random.npz"]
+    assert sorted(p.name for p in (out / "trained").iterdir()) == ["fixed-60.npz",
+                                                                   "isotropic.npz",
+                                                                   "random.npz"]
 
     def refuse(*args, **kwargs):
         raise AssertionError("trained again")
 
     monkeypatch.setattr(experiments, "train_method", refuse)
     again = reproduce(str(out), Preset(n_galaxies=80, epochs=2), seed=0, progress=False,
-                      methods=("fixed-60", "random"))
-    assert again["reused"] == ["fixed-60", "random"]
-    assert again["table"] == summary["table"]
+                      methods=("fixed-60", "random", "isotropic"))
+    assert again["reused"] == ["fixed-60", "random", "isotropic"]
+    assert again["table"] == summary["table"]  # the isotropic posteriors come back too
+    assert again["joint_nll"] == summary["joint_nll"]
     assert again["history"] == summary["history"]
 
     # another preset or seed is another run: it trains (here, refuses to)
