@@ -21,7 +21,7 @@ fixed validation set, and scored on the same test images.
 Usage::
 
     python benchmarks/heads.py [--galaxies 10000] [--epochs 100] [--methods fixed-0 random]
-        [--heads gaussian bounded_mixture] [--schedule cosine]
+        [--heads gaussian bounded_mixture] [--schedule cosine] [--dropout 0.3]
         [--fresh-epochs 0] [--fresh-steps 250] [--fresh-workers 1] [--out heads.json]
 """
 
@@ -62,6 +62,7 @@ def main():
     parser.add_argument("--methods", nargs="+", default=["fixed-0", "random"])
     parser.add_argument("--heads", nargs="+", default=list(HEADS))
     parser.add_argument("--schedule", default="cosine", choices=["constant", "cosine"])
+    parser.add_argument("--dropout", type=float, default=0.3, help="0.3 is the thesis's")
     parser.add_argument("--fresh-epochs", type=int, default=0)
     parser.add_argument("--fresh-steps", type=int, default=250)
     parser.add_argument("--fresh-workers", type=int, default=1)
@@ -95,11 +96,12 @@ def main():
                 reg = ProbabilisticQRegressor(epochs=args.fresh_epochs, random_state=args.seed,
                                               recalibrate=True, training_source=source,
                                               workers=args.fresh_workers,
+                                              dropout=args.dropout,
                                               learning_rate_schedule=args.schedule,
                                               **HEADS[name])
             else:
                 reg = ProbabilisticQRegressor(epochs=args.epochs, random_state=args.seed,
-                                              recalibrate=True,
+                                              recalibrate=True, dropout=args.dropout,
                                               learning_rate_schedule=args.schedule,
                                               **HEADS[name])
             reg.fit(images[train], q[train])
