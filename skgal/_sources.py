@@ -21,6 +21,24 @@ from ._table import ALL_COLUMNS, read_parameter_table
 __all__ = ["FreshSimulations"]
 
 
+def reseeded(model, seed):
+    """A clone of ``model`` in which every step with a ``random_state`` has a new seed.
+
+    ``model`` is an estimator or a Pipeline; step ``j`` gets ``seed + j``, so a batch's
+    noise and projections are new for every batch and fixed by its key.
+    """
+    model = clone(model)
+    steps = getattr(model, "steps", None)
+    if steps:
+        model.set_params(**{f"{name}__random_state": int(seed) + j
+                            for j, (name, step) in enumerate(steps)
+                            if step is not None and step != "passthrough"
+                            and "random_state" in step.get_params(deep=False)})
+    elif "random_state" in model.get_params(deep=False):
+        model.set_params(random_state=int(seed))
+    return model
+
+
 def _first_step(simulator):
     steps = getattr(simulator, "steps", None)
     return steps[0][1] if steps else simulator
@@ -128,18 +146,10 @@ class FreshSimulations:
         """
         first, targets = self._check()
         seeds = np.random.SeedSequence([int(k) for k in key]).generate_state(3)
-        model = clone(self.simulator)
+        # a new seed for every step that draws (noise, projections)
+        model = reseeded(self.simulator, seeds[1])
         if self.inclination_choices is not None:  # one view per galaxy, drawn below
-            if getattr(model, "steps", None):
-                model.steps[0][1].set_params(inclinations="uniform")
-            else:
-                model.set_params(inclinations="uniform")
-        steps = getattr(model, "steps", None)
-        if steps:  # a new seed for every step that draws (noise, projections)
-            model.set_params(**{f"{name}__random_state": int(seeds[1]) + j
-                                for j, (name, step) in enumerate(steps)
-                                if step is not None and step != "passthrough"
-                                and "random_state" in step.get_params(deep=False)})
+            _first_step(model).set_params(inclinations="uniform")
         table, _ = _first_step(model).sample(int(batch_size), random_state=int(seeds[0]))
         if self.inclination_choices is not None:
             choices = np.asarray(self.inclination_choices, dtype=float).reshape(-1)

@@ -46,9 +46,11 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from ._simulator import SersicGalaxySimulator
+from ._sources import reseeded
 from ._table import as_table
 
-__all__ = ["DatasetError", "FORMAT", "FORMAT_VERSION", "load_galaxy_dataset", "make_galaxy_dataset"]
+__all__ = ["DatasetBatches", "DatasetError", "FORMAT", "FORMAT_VERSION", "load_galaxy_dataset",
+           "make_galaxy_dataset"]
 
 FORMAT = "skgal-galaxy-dataset"
 FORMAT_VERSION = 2
@@ -464,3 +466,117 @@ def load_galaxy_dataset(path, *, return_X_y=False, lazy=False):
     if return_X_y:
         return bunch.images, bunch.target
     return bunch
+
+
+class DatasetBatches:
+    """Training batches read from a dataset file, for datasets larger than memory.
+
+    A training source for :class:`skgal.ProbabilisticQRegressor` (``training_source=``),
+    like :class:`skgal.FreshSimulations`: each batch is read from disk when the training
+    needs it, so only a few batches are ever in memory. The images are stored in
+    compressed blocks of rows (16 by default, :func:`make_galaxy_dataset`), and a random
+    row would cost a whole block; so the shuffle is by block. Every epoch visits each
+    block of ``rows`` once, in an order drawn from ``(seed, epoch)``, and a batch is the
+    rows of ``ceil(batch_size / block)`` blocks. The galaxies of a dataset are drawn
+    independently, so blocks of neighbouring rows are as random as any.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A dataset written by :func:`make_galaxy_dataset`.
+    rows : (start, stop), default=None
+        The rows to train on (all when None); keep others for validation and testing.
+    transform : transformer or Pipeline, default=None
+        Applied to each batch's images (a :class:`skgal.ProjectionSelector`, say),
+        fitted on the batch; every step with a ``random_state`` gets a new seed per
+        batch, so random projections differ from batch to batch.
+    targets : sequence of str, default=("q",)
+        Parameter columns to learn (``"q"``, ``"inclination"`` for datasets that draw
+        one per galaxy, ...).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skgal import ProjectionSelector, SersicGalaxySimulator
+    >>> from skgal.datasets import DatasetBatches, make_galaxy_dataset
+    >>> path = make_galaxy_dataset(os.path.join(tempfile.mkdtemp(), "g.h5"), 40,
+    ...                            simulator=SersicGalaxySimulator(image_size=8),
+    ...                            random_state=0)
+    >>> source = DatasetBatches(path, rows=(0, 32),
+    ...                         transform=ProjectionSelector("fixed", inclination=90))
+    >>> X, y = source.batch((0, 0, 1), batch_size=16)
+    >>> X.shape, y.shape, source.n_batches(16)
+    ((16, 8, 8, 1), (16,), 2)
+    """
+
+    def __init__(self, path, *, rows=None, transform=None, targets=("q",)):
+        self.path = os.fspath(path)
+        self.rows = rows
+        self.transform = transform
+        self.targets = targets
+        self._layout()
+
+    def _layout(self):
+        """(start, stop), block size and target columns, checked against the file."""
+        data = load_galaxy_dataset(self.path, lazy=True)
+        try:
+            n = data.images.shape[0]
+            block = (data.images.chunks or (16,))[0]
+            columns = data.feature_names
+        finally:
+            data.file.close()
+        start, stop = (0, n) if self.rows is None else (int(r) for r in self.rows)
+        if not 0 <= start < stop <= n:
+            raise ValueError(f"rows must be (start, stop) with 0 <= start < stop <= {n}; "
+                             f"got {self.rows!r}")
+        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
+        missing = [t for t in targets if t not in columns]
+        if not targets or missing:
+            raise ValueError(f"targets must be columns of the dataset {columns}; got "
+                             f"{self.targets!r}")
+        return start, stop, block, [columns.index(t) for t in targets]
+
+    @property
+    def n_targets(self):
+        return len(self._layout()[3])
+
+    def _blocks(self):
+        start, stop, block, _ = self._layout()
+        first = start // block
+        return [(max(b * block, start), min((b + 1) * block, stop))
+                for b in range(first, -(-stop // block))]
+
+    def n_batches(self, batch_size):
+        blocks = self._blocks()
+        per_batch = max(1, -(-int(batch_size) // self._layout()[2]))
+        return -(-len(blocks) // per_batch)
+
+    def batch(self, key, batch_size):
+        """The batch fixed by ``key = (seed, epoch, index)``: images and targets.
+
+        Returns
+        -------
+        X : ndarray of float32
+        y : ndarray of float32, (n,) for one target, else (n, d)
+        """
+        seed, epoch, index = (int(k) for k in key)
+        _, _, block, target_columns = self._layout()
+        blocks = self._blocks()
+        order = np.random.RandomState(
+            np.random.SeedSequence([seed, epoch]).generate_state(1)).permutation(len(blocks))
+        per_batch = max(1, -(-int(batch_size) // block))
+        chosen = sorted(blocks[b] for b in order[index * per_batch:(index + 1) * per_batch])
+        if not chosen:
+            raise IndexError(f"batch {index} is past the epoch's {self.n_batches(batch_size)}")
+        with h5py.File(self.path, "r") as f:
+            images = np.concatenate([f["images"][lo:hi] for lo, hi in chosen])
+            params = np.concatenate([f["params"][lo:hi] for lo, hi in chosen])
+        if self.transform is not None:
+            batch_seed = np.random.SeedSequence([seed, epoch, index]).generate_state(1)[0]
+            images = reseeded(self.transform, batch_seed).fit_transform(images)
+        y = params[:, target_columns].astype(np.float32)
+        return np.asarray(images, dtype=np.float32), (y[:, 0] if y.shape[1] == 1 else y)
+
+    def __repr__(self):
+        return (f"DatasetBatches({self.path!r}, rows={self.rows!r}, "
+                f"transform={self.transform!r}, targets={self.targets!r})")

@@ -257,3 +257,53 @@ def test_bad_forward_models(tmp_path, model, error, message):
     with pytest.raises(error, match=message):
         make_galaxy_dataset(tmp_path / "x.h5", 2, simulator=model())
     assert not list(tmp_path.iterdir())
+
+
+def test_dataset_batches_visit_every_row_once_per_epoch_in_a_new_order(tmp_path):
+    from skgal import ProjectionSelector
+    from skgal.datasets import DatasetBatches
+
+    path = make_galaxy_dataset(tmp_path / "g.h5", 130, random_state=0,
+                               simulator=SersicGalaxySimulator(image_size=8),
+                               chunk_size=65)
+    source = DatasetBatches(path, rows=(5, 120),
+                            transform=ProjectionSelector("random", random_state=0))
+    data = load_galaxy_dataset(path)
+    n = source.n_batches(32)
+    assert n == 4  # 8 blocks of 16 rows, [5, 16) to [112, 120), 2 per batch
+    orders = []
+    for epoch in range(2):
+        seen = np.concatenate([source.batch((0, epoch, i), 32)[1] for i in range(n)])
+        assert sorted(seen) == sorted(data.target[5:120].astype(np.float32))
+        orders.append(seen)
+    assert not np.array_equal(*orders)  # another epoch, another order of the blocks
+    X, y = source.batch((0, 0, 0), 32)
+    np.testing.assert_array_equal(source.batch((0, 0, 0), 32)[0], X)
+    # each row's image is one of its own four views
+    rows = [int(np.flatnonzero(data.target.astype(np.float32) == v)[0]) for v in y]
+    for image, r in zip(X, rows):
+        assert any(np.array_equal(image[..., 0], data.images[r, ..., c]) for c in range(4))
+    with pytest.raises(ValueError, match="rows must be"):
+        DatasetBatches(path, rows=(10, 140))
+    with pytest.raises(ValueError, match="targets must be columns"):
+        DatasetBatches(path, targets=("inclination",))
+
+
+def test_training_from_a_file_larger_than_memory(tmp_path):
+    pytest.importorskip("tensorflow")
+    from skgal import ProbabilisticQRegressor, ProjectionSelector
+    from skgal.datasets import DatasetBatches
+
+    path = make_galaxy_dataset(tmp_path / "g.h5", 96, random_state=0,
+                               simulator=SersicGalaxySimulator(image_size=8))
+    source = DatasetBatches(path, rows=(0, 64),
+                            transform=ProjectionSelector("fixed", inclination=90))
+    lazy = load_galaxy_dataset(path, lazy=True)
+    try:  # only the validation rows are read into memory
+        X_val = lazy.images[64:, :, :, 3:4]
+        y_val = lazy.target[64:]
+    finally:
+        lazy.file.close()
+    reg = ProbabilisticQRegressor(epochs=2, batch_size=16, random_state=0,
+                                  training_source=source).fit(X_val, y_val)
+    assert len(reg.history_["loss"]) == 2 and reg.predict(X_val).shape == (32,)
