@@ -22,7 +22,8 @@ Usage::
 
     python benchmarks/heads.py [--galaxies 10000] [--epochs 100] [--methods fixed-0 random]
         [--heads gaussian bounded_mixture] [--schedule cosine] [--dropout 0.3]
-        [--fresh-epochs 0] [--fresh-steps 250] [--fresh-workers 1] [--out heads.json]
+        [--fresh-epochs 0] [--fresh-steps 250] [--fresh-workers 1] [--fresh-only]
+        [--out heads.json]
 """
 
 import argparse
@@ -65,6 +66,8 @@ def main():
     parser.add_argument("--dropout", type=float, default=0.3, help="0.3 is the thesis's")
     parser.add_argument("--fresh-epochs", type=int, default=0)
     parser.add_argument("--fresh-steps", type=int, default=250)
+    parser.add_argument("--fresh-only", action="store_true",
+                        help="train only on fresh simulations (with --fresh-epochs)")
     parser.add_argument("--fresh-workers", type=int, default=1)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()
@@ -85,7 +88,7 @@ def main():
         else:
             selector = ProjectionSelector("fixed", inclination=float(method.split("-")[1]))
         images = selector.fit(stacks[:1]).transform(stacks)
-        runs = [(name, False) for name in args.heads]
+        runs = [] if args.fresh_only else [(name, False) for name in args.heads]
         if method == "random" and args.fresh_epochs:
             runs += [(name, True) for name in args.heads]
         for name, fresh in runs:
