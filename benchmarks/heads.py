@@ -11,7 +11,9 @@ shape, and scores every one on the same test images:
 The heads: ``gaussian`` (the thesis's), ``mixture`` (5 Gaussians) and
 ``bounded_mixture`` (5 Gaussians in the logit space of the prior's [0.2, 1]). The NLL is
 of ``q``, on its own scale (with the Jacobian), as trained and with the head's
-recalibration (``recalibrate=True``: a temperature fitted on the validation split).
+recalibration (``recalibrate=True``: a temperature fitted on the validation split);
+the last columns give the quantile recalibration (``recalibrate="quantile"``) of the
+same network, fitted on the same validation galaxies.
 
 With ``--fresh-epochs E``, the random method is also trained on fresh simulations
 (:class:`skgal.FreshSimulations`, one of the four views per new galaxy,
@@ -37,6 +39,8 @@ import numpy as np  # noqa: E402
 
 from skgal import (FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
                    SersicGalaxySimulator)
+from skgal import QuantileRecalibrated  # noqa: E402
+from skgal._distributions import quantile_knots  # noqa: E402
 from skgal.experiments import split  # noqa: E402
 
 HEADS = {
@@ -110,16 +114,29 @@ def main():
             reg.fit(images[train], q[train])
             dist = reg.predict_distribution(images[test])
             recal = score(dist, q[test])
-            raw = score(dist.with_scale(1 / reg.std_scale_), q[test])
+            raw_dist = dist.with_scale(1 / reg.std_scale_)
+            raw = score(raw_dist, q[test])
+            # the quantile recalibration, on the same validation galaxies
+            if fresh:
+                val = np.arange(len(train))
+            else:
+                n_val = int(round(reg.validation_split * len(train)))
+                val = np.random.RandomState(reg.random_state_).permutation(len(train))[:n_val]
+            val_dist = reg.head_.distribution(reg._predict_params(images[train][val]),
+                                              reg.target_spaces_)
+            knots = quantile_knots(val_dist.cdf(q[train][val]))
+            quantile = score(QuantileRecalibrated(raw_dist, knots), q[test])
             seconds = time.perf_counter() - tic
             label = f"{method} (fresh)" if fresh else method
             results.append({"method": label, "head": name, "as_trained": raw,
-                            "recalibrated": recal, "std_scale": reg.std_scale_,
+                            "recalibrated": recal, "quantile_recalibrated": quantile,
+                            "std_scale": reg.std_scale_,
                             "seconds": seconds})
             print(f"{label:15s} {name:16s} {raw['nll']:7.3f} {recal['nll']:7.3f} "
                   f"{recal['rmse']:6.3f} {recal['coverage_68']:6.3f} "
-                  f"{recal['coverage_95']:6.3f} {reg.std_scale_:6.3f} {seconds:5.0f}s",
-                  flush=True)
+                  f"{recal['coverage_95']:6.3f} {reg.std_scale_:6.3f} {seconds:5.0f}s | "
+                  f"quantile: {quantile['nll']:7.3f} {quantile['coverage_68']:6.3f} "
+                  f"{quantile['coverage_95']:6.3f}", flush=True)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"settings": vars(args), "results": results}, f, indent=1)

@@ -6,7 +6,8 @@ The public names are re-exported here; the modules behind them are private.
 __version__ = "0.1.0"
 
 from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
-from ._distributions import MultivariateNormalMixture, Normal, NormalMixture
+from ._distributions import (MultivariateNormalMixture, Normal, NormalMixture,
+                             QuantileRecalibrated)
 from ._noise import CCDNoise, GaussianNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
@@ -32,6 +33,7 @@ __all__ = [
     "ObservingConditions",
     "ProbabilisticQRegressor",
     "ProjectionSelector",
+    "QuantileRecalibrated",
     "SersicGalaxySimulator",
     "ToMagnitudes",
     "robust_noise_sigma",

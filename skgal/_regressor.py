@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from ._distributions import QuantileRecalibrated, quantile_knots
 from ._heads import GaussianHead, MixtureHead, make_head
 from ._network import build_network
 
@@ -106,12 +107,16 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         restore the best weights.
     patience : int, default=10
         Epochs without improvement before early stopping.
-    recalibrate : bool, default=False
-        After training, widen or narrow the predictions by the single factor that
-        minimises the NLL on the validation split (``std_scale_``): for the Gaussian
-        head, the standard deviations; for a mixture, a temperature on every
-        component's scale in its latent space, which keeps the weights and means. Off
-        by default, to stay with the thesis.
+    recalibrate : bool or {"temperature", "quantile"}, default=False
+        After training, recalibrate the predictions on the validation split.
+        ``True`` or ``"temperature"``: widen or narrow them by the single factor that
+        minimises the NLL there (``std_scale_``): for the Gaussian head, the standard
+        deviations; for a mixture, a temperature on every component's scale in its
+        latent space, which keeps the weights and means. ``"quantile"`` (one target
+        only): pass each predicted cdf through the monotone map that makes the
+        validation PIT values uniform (Kuleshov et al. 2018, ``calibration_knots_``),
+        which fixes the coverage at every level at once; the predictions become
+        :class:`skgal.QuantileRecalibrated`. Off by default, to stay with the thesis.
     head : {"gaussian", "mixture", "bounded_mixture"} or a head object, default="gaussian"
         The predictive distribution (:class:`skgal.GaussianHead`,
         :class:`skgal.MixtureHead`).
@@ -150,7 +155,9 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         Per-epoch ``loss`` and, with a validation split, ``val_loss``.
     std_scale_ : float
         Factor applied to the predicted standard deviations, or the mixture's
-        temperature (1 unless recalibrated).
+        temperature (1 unless recalibrated so).
+    calibration_knots_ : (ndarray, ndarray) or None
+        The PIT map of ``recalibrate="quantile"``.
     head_ : GaussianHead or MixtureHead
         The head in use.
     n_targets_ : int
@@ -208,7 +215,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
         "patience": [Interval(numbers.Integral, 0, None, closed="left")],
-        "recalibrate": ["boolean"],
+        "recalibrate": ["boolean", StrOptions({"temperature", "quantile"})],
         "image_shape": [tuple, list, None],
         "callbacks": [list, None],
         "random_state": ["random_state"],
@@ -374,6 +381,10 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             y = column_or_1d(y, warn=True)
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D (n_samples, n_targets); got shape {y.shape}")
+        if self.recalibrate == "quantile" and y.ndim == 2:
+            raise ValueError(f"recalibrate='quantile' recalibrates one target; y has "
+                             f"{y.shape[1]}: use recalibrate='temperature' for a joint "
+                             "distribution")
         X, y = self._validate_data(X, y, reset=True)  # matching lengths; sets X_shape_
         y = np.asarray(y, dtype=np.float32)
         if sample_weight is not None:
@@ -408,10 +419,20 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             del self._scaling, self._n_train
         self.history_ = {key: list(values) for key, values in self.history_.items()}
         self._forget_callbacks()
-        self.std_scale_ = 1.0
-        if self.recalibrate and n_val:
-            self.std_scale_ = self._fit_scale(self._predict_params(X[val]), y[val])
+        self._recalibrate(X[val], y[val] if n_val else None)
         return self
+
+    def _recalibrate(self, X_val, y_val):
+        """std_scale_ and calibration_knots_, from the validation split (None: none)."""
+        self.std_scale_, self.calibration_knots_ = 1.0, None
+        if not self.recalibrate or y_val is None or len(y_val) == 0:
+            return
+        params = self._predict_params(X_val)
+        if self.recalibrate == "quantile":  # one target: checked in fit
+            dist = self.head_.distribution(params, self.target_spaces_)
+            self.calibration_knots_ = quantile_knots(dist.cdf(y_val))
+        else:
+            self.std_scale_ = self._fit_scale(params, y_val)
 
     def _forget_callbacks(self):
         # scikeras keeps the training's callback objects; a fitted model needs none, and
@@ -455,9 +476,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         self.history_ = {key: list(map(float, values))
                          for key, values in history.history.items()}
         self._forget_callbacks()
-        self.std_scale_ = 1.0
-        if self.recalibrate:
-            self.std_scale_ = self._fit_scale(self._predict_params(X), y)
+        self._recalibrate(X, y)
         return self
 
     def _target_spaces(self, y, source_bounds=None):
@@ -550,7 +569,10 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         """
         check_is_fitted(self, "model_")
         params = self._predict_params(self._as_network_input(X, reset=False))
-        return self.head_.distribution(params, self.target_spaces_, self.std_scale_)
+        dist = self.head_.distribution(params, self.target_spaces_, self.std_scale_)
+        if getattr(self, "calibration_knots_", None) is not None:
+            dist = QuantileRecalibrated(dist, self.calibration_knots_)
+        return dist
 
     def predict(self, X, return_std=False):
         """Predicted mean of the targets, and the standard deviation with ``return_std=True``.

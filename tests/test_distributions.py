@@ -173,3 +173,38 @@ def test_distributions_round_trip_through_arrays(tmp_path):
         assert type(back) is type(dist)
         y = dist.sample(1, random_state=0)[:, 0]
         np.testing.assert_array_equal(back.logpdf(y), dist.logpdf(y))
+
+
+def test_quantile_recalibration_is_a_proper_distribution_that_fixes_coverage():
+    from skgal import QuantileRecalibrated
+    from skgal._distributions import quantile_knots
+
+    rng = np.random.RandomState(0)
+    # too narrow predictions of a bounded target: the truth is drawn 1.6x wider
+    truth = NormalMixture(rng.dirichlet([2, 2], 4000), rng.normal(0, 1, (4000, 2)),
+                          rng.uniform(0.2, 0.6, (4000, 2)), bounds=(0.2, 1.0))
+    y = truth.sample(1, random_state=1)[:, 0]
+    narrow = truth.with_scale(1 / 1.6)
+    half = 2000
+    knots = quantile_knots(narrow[:half].cdf(y[:half]))
+    fixed = QuantileRecalibrated(narrow[half:], knots)
+    for level in (0.5, 0.68, 0.95):
+        lower, upper = fixed.interval(level)
+        cover = np.mean((lower <= y[half:]) & (y[half:] <= upper))
+        assert cover == pytest.approx(level, abs=0.03)
+    lower, upper = narrow[half:].interval(0.68)
+    assert np.mean((lower <= y[half:]) & (y[half:] <= upper)) < 0.6  # before: far too few
+    assert np.mean(-fixed.logpdf(y[half:])) < np.mean(-narrow[half:].logpdf(y[half:]))
+    row = fixed[0:1]
+    # the density R'(F) f integrates to 1: quadrature between the knots' images, where
+    # the slope of R changes
+    edges = np.concatenate([[0.2], [row.ppf(v)[0] for v in knots[1][1:-1]], [1.0]])
+
+    def integral(f):
+        return sum(integrate.quad(f, a, b, limit=200)[0] for a, b in zip(edges[:-1], edges[1:]))
+
+    assert integral(lambda v: row.pdf([v])[0]) == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(row.cdf(row.ppf(np.array([0.3]))), [0.3], atol=1e-9)
+    assert row.mean()[0] == pytest.approx(integral(lambda v: v * row.pdf([v])[0]), abs=1e-4)
+    with pytest.raises(ValueError, match="knots"):
+        QuantileRecalibrated(narrow, ([0, 0.5, 0.4, 1], [0, 0.3, 0.6, 1]))

@@ -177,3 +177,27 @@ def test_fit_does_not_touch_random_state(data, monkeypatch):
     reg.fit(X, q)
     assert seen == [state] and reg.random_state is state
     assert isinstance(reg.random_state_, int)
+
+
+def test_quantile_recalibration_makes_the_validation_pit_uniform(data):
+    from skgal import QuantileRecalibrated
+
+    X, q, incl = data
+    reg = ProbabilisticQRegressor(head="bounded_mixture", n_components=2,
+                                  target_bounds=(0.2, 1.0), epochs=2, batch_size=16,
+                                  random_state=0, recalibrate="quantile").fit(X, q)
+    dist = reg.predict_distribution(X)
+    assert isinstance(dist, QuantileRecalibrated) and reg.std_scale_ == 1.0
+    val = np.random.RandomState(reg.random_state_).permutation(160)[:32]
+    pit = np.sort(dist[val].cdf(q[val]))
+    # on the validation split the map sends each PIT quantile to its level
+    np.testing.assert_allclose(pit, (np.arange(32) + 0.5) / 32, atol=0.05)
+    mean, std = reg.predict(X, return_std=True)
+    assert mean.shape == (160,) and np.all((mean > 0.2) & (mean < 1.0)) and np.all(std > 0)
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(X), mean)
+    with pytest.raises(ValueError, match="one target"):
+        ProbabilisticQRegressor(epochs=1, recalibrate="quantile").fit(
+            X, np.column_stack([q, incl]))
+    with pytest.raises(ValueError, match="recalibrate"):
+        ProbabilisticQRegressor(epochs=1, recalibrate="conformal").fit(X, q)
