@@ -33,11 +33,13 @@ def test_pipeline_fits_and_passes_return_std_through(experiment):
 
 def test_grid_search_and_cross_validation_with_nll(experiment):
     pipe, X, y = experiment
-    search = GridSearchCV(pipe, {"project__mode": ["all", "random"],
-                                 "regress__dropout": [0.1, 0.3]},
+    # parameters of two steps at once, two candidates (each fit costs a network)
+    search = GridSearchCV(pipe, [{"project__mode": ["all"], "regress__dropout": [0.1]},
+                                 {"project__mode": ["random"], "regress__dropout": [0.3]}],
                           scoring=nll_scorer, cv=2)
     search.fit(X, y)
     assert set(search.best_params_) == {"project__mode", "regress__dropout"}
+    assert len(search.cv_results_["params"]) == 2
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     scores = cross_validate(pipe, X, y, scoring={"nll": nll_scorer, "r2": "r2"}, cv=2)
     assert np.all(np.isfinite(scores["test_nll"])) and len(scores["test_r2"]) == 2
