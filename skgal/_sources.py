@@ -21,6 +21,15 @@ from ._table import ALL_COLUMNS, read_parameter_table
 __all__ = ["FreshSimulations"]
 
 
+def check_targets(targets, allowed, where):
+    """``targets`` as a tuple of names, each one of ``allowed`` (the columns of ``where``)."""
+    targets = (targets,) if isinstance(targets, str) else tuple(targets)
+    if not targets or any(t not in allowed for t in targets):
+        raise ValueError(f"targets must name columns of {where} {list(allowed)}; got "
+                         f"{targets!r}")
+    return targets
+
+
 def reseeded(model, seed):
     """A clone of ``model`` in which every step with a ``random_state`` has a new seed.
 
@@ -94,11 +103,7 @@ class FreshSimulations:
         if not isinstance(first, SersicGalaxySimulator):
             raise TypeError(f"simulator must be a SersicGalaxySimulator or a Pipeline that "
                             f"starts with one; got {type(first).__name__}")
-        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
-        unknown = [t for t in targets if t not in ALL_COLUMNS]
-        if not targets or unknown:
-            raise ValueError(f"targets must name columns of the parameter table "
-                             f"{list(ALL_COLUMNS)}; got {self.targets!r}")
+        targets = check_targets(self.targets, ALL_COLUMNS, "the parameter table")
         if self.inclination_choices is not None:
             choices = np.asarray(self.inclination_choices, dtype=float).reshape(-1)
             if choices.size == 0 or np.any((choices < 0) | (choices > 90)):

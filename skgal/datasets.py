@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from ._simulator import SersicGalaxySimulator
-from ._sources import reseeded
+from ._sources import check_targets, reseeded
 from ._table import as_table
 
 __all__ = ["DatasetBatches", "DatasetError", "FORMAT", "FORMAT_VERSION", "load_galaxy_dataset",
@@ -529,11 +529,7 @@ class DatasetBatches:
         if not 0 <= start < stop <= n:
             raise ValueError(f"rows must be (start, stop) with 0 <= start < stop <= {n}; "
                              f"got {self.rows!r}")
-        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
-        missing = [t for t in targets if t not in columns]
-        if not targets or missing:
-            raise ValueError(f"targets must be columns of the dataset {columns}; got "
-                             f"{self.targets!r}")
+        targets = check_targets(self.targets, columns, "the dataset")
         return start, stop, block, [columns.index(t) for t in targets]
 
     @property

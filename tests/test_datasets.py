@@ -285,7 +285,7 @@ def test_dataset_batches_visit_every_row_once_per_epoch_in_a_new_order(tmp_path)
         assert any(np.array_equal(image[..., 0], data.images[r, ..., c]) for c in range(4))
     with pytest.raises(ValueError, match="rows must be"):
         DatasetBatches(path, rows=(10, 140))
-    with pytest.raises(ValueError, match="targets must be columns"):
+    with pytest.raises(ValueError, match="targets must name columns of the dataset"):
         DatasetBatches(path, targets=("inclination",))
 
 
