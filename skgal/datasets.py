@@ -514,9 +514,13 @@ class DatasetBatches:
         self.rows = rows
         self.transform = transform
         self.targets = targets
-        self._layout()
+        # read once: batch() runs once per training step, and the file's layout is fixed
+        self._layout_cache = self._read_layout()
 
     def _layout(self):
+        return self._layout_cache
+
+    def _read_layout(self):
         """(start, stop), block size and target columns, checked against the file."""
         data = load_galaxy_dataset(self.path, lazy=True)
         try:
