@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
 from ._distributions import (MultivariateNormalMixture, Normal, NormalMixture,
                              QuantileRecalibrated)
+from ._likelihood import LikelihoodFitRegressor
 from ._noise import CCDNoise, GaussianNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
@@ -25,6 +26,7 @@ __all__ = [
     "GaussianPSF",
     "GaussianSNRNoise",
     "ImagePSF",
+    "LikelihoodFitRegressor",
     "MixtureHead",
     "MoffatPSF",
     "MultivariateNormalMixture",

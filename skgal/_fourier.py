@@ -113,7 +113,9 @@ def window_radius(tol, re, n, b, k1, flux_ratio):
     """How far the window's kernel carries the light of the galaxy's core (the part
     that is not smooth on the scale 1 / k_1) above tol."""
     if n >= 1.0:  # lambda falls with r: the core is where lambda > k_1 / 3
-        core = re * (3.0 * b / (n * re * k1)) ** (n / (n - 1.0)) if n > 1.0 else 0.0
+        if n > 1.0:  # in logs: for n just above 1 the power overflows (it tends to 0 or inf)
+            power = n / (n - 1.0) * math.log(3.0 * b / (n * re * k1))
+            core = re * math.exp(min(power, 700.0))
         core = min(core, tail_radius(tol, re, n, b)) if n > 1.0 else \
             (tail_radius(tol, re, n, b) if b / re > k1 / 3.0 else 0.0)
     else:  # lambda grows with r: the whole galaxy
@@ -264,11 +266,12 @@ class _Grids:
     #: points of a round PSF's radial table
     RADIAL_POINTS = 16384
 
-    def __init__(self, psf, d):
+    def __init__(self, psf, d, floor=PSF_FLOOR):
         self.psf = psf
         self.d = d
+        self.floor = float(floor)
         self.round = bool(getattr(psf, "round", False))
-        self.kmax = float(psf.max_wavenumber(PSF_FLOOR))
+        self.kmax = float(psf.max_wavenumber(self.floor))
         self._alias = {}
         self._low = {}
         if self.round:
@@ -289,8 +292,8 @@ class _Grids:
             base = np.fft.fftfreq(m, d=d) * 2.0 * math.pi
             offsets = (np.arange(2 * reps + 1) - reps) * 2.0 * math.pi / d
             k = (offsets[:, None] + base[None, :]).ravel()
-            value = np.asarray(self.psf.transform(k[None, :], k[:, None]), dtype=complex)
-            value[np.abs(value) < PSF_FLOOR] = 0.0  # zero entries are skipped
+            value = np.asarray(self.psf.transform_grid(k, k), dtype=complex)
+            value[np.abs(value) < self.floor] = 0.0  # zero entries are skipped
             self._alias[key] = (np.ascontiguousarray(value.real),
                                 np.ascontiguousarray(value.imag))
         return self._alias[key]
@@ -302,13 +305,13 @@ class _Grids:
             if self.round:  # from the radial table (exact Bessel functions are slow)
                 value = _radial_lattice(self.radial, self.dk_radial, k).astype(complex)
             else:
-                value = np.asarray(self.psf.transform(k[None, :], k[:, None]), dtype=complex)
+                value = np.asarray(self.psf.transform_grid(k, k), dtype=complex)
             self._low[key] = (k, np.ascontiguousarray(value.real),
                               np.ascontiguousarray(value.imag))
         return self._low[key]
 
 
-def plan(re, n, b, psf, size, d, offset, kmax=None):
+def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     """The transform sizes for one galaxy: (m, reps, low period, low count, k1),
     with ``k1 = 0`` and ``count = 0`` when there is no split.
 
@@ -323,14 +326,14 @@ def plan(re, n, b, psf, size, d, offset, kmax=None):
     folds = (2 * reps + 1) ** 2
     stamp = (size + 2.0 * max(abs(offset[0]), abs(offset[1]))) * d
     flux_ratio = 2.0 * math.pi * n * re * re * math.exp(math.lgamma(2.0 * n)) / b ** (2.0 * n)
-    tail_r = max(tail_radius(TOL, re, n, b), psf.wing_radius(TOL, flux_ratio))
-    core = psf.core_radius(TOL)
+    tail_r = max(tail_radius(tol, re, n, b), psf.wing_radius(tol, flux_ratio))
+    core = psf.core_radius(tol)
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((stamp + 2.0 * (tail_r + core)) / d)) + 1)
     cost_whole = folds * m_whole ** 2 / 2.0
     # the split
-    spread = window_radius(TOL, re, n, b, k1, flux_ratio)
-    reach_hi = max(high_pass_radius(TOL, re, n, b, k1), spread) + core
+    spread = window_radius(tol, re, n, b, k1, flux_ratio)
+    reach_hi = max(high_pass_radius(tol, re, n, b, k1), spread) + core
     m = _fft_size(int(math.ceil((stamp + 2.0 * reach_hi) / d)) + 1)
     # low-pass period, quantised (steps of 2^(1/8)) so that the PSF's values on it are
     # shared between galaxies
@@ -346,12 +349,18 @@ def plan(re, n, b, psf, size, d, offset, kmax=None):
 
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,
                position_angle, x_offset, y_offset, *, psf, image_size, pixel_scale,
-               sampling="pixel", grids=None):
+               sampling="pixel", grids=None, tol=TOL):
     """Pixel means (or centre values) of the PSF-convolved image, one per row.
 
     Arguments as :func:`skgal._render.render_flux` (offsets in pixels), and
     ``psf`` (an object of :mod:`skgal._psf`). Returns float64 images (m, size, size),
     flux in units of ``I_e`` times length.
+
+    ``tol`` is the error aimed at, as a fraction of the face-on central surface
+    brightness (the bounds are loose: the errors measured are orders of magnitude
+    below it). The simulator keeps the default; a likelihood fit, whose error need
+    only be far below the noise, may pass a larger one with ``grids`` built with a
+    matching PSF floor (``_Grids(psf, d, floor)``).
     """
     d = float(pixel_scale)
     box = 1.0 if sampling == "pixel" else 0.0  # the pixel's sinc, or none
@@ -367,7 +376,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
         ox, oy = float(x_offset[k]), float(y_offset[k])
         b = sersic_b(n)
         h = q * re / HZ_DIVISOR
-        m, reps, length, count, k1 = plan(re, n, b, psf, size, d, (ox, oy), grids.kmax)
+        m, reps, length, count, k1 = plan(re, n, b, psf, size, d, (ox, oy), grids.kmax, tol)
         kappa_max = re * math.sqrt(2.0) * (2 * reps + 1) * math.pi / d
         table, tparams = hankel_table(n, kappa_max)
         ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \

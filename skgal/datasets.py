@@ -45,12 +45,13 @@ from sklearn.utils import Bunch, check_random_state
 from tqdm.auto import tqdm
 
 from . import __version__
+from ._real import RealGalaxy, center_cutout, load_real_galaxies
 from ._simulator import SersicGalaxySimulator
 from ._sources import check_targets, reseeded
 from ._table import as_table
 
-__all__ = ["DatasetBatches", "DatasetError", "FORMAT", "FORMAT_VERSION", "load_galaxy_dataset",
-           "make_galaxy_dataset"]
+__all__ = ["DatasetBatches", "DatasetError", "FORMAT", "FORMAT_VERSION", "RealGalaxy",
+           "center_cutout", "load_galaxy_dataset", "load_real_galaxies", "make_galaxy_dataset"]
 
 FORMAT = "skgal-galaxy-dataset"
 FORMAT_VERSION = 2

@@ -1,0 +1,210 @@
+"""Real galaxies: five HST ACS stamps from the AEGIS field, vendored, and the cut that
+brings a stamp to a network's input size.
+
+The data are GalSim's ``tests/real_comparison_images`` (BSD licence, kept beside them
+as ``data/LICENSE-GalSim``), converted once by ``tools/vendor_real_galaxies.py``
+without changing a pixel. This module imports nothing from skgal but the PSFs, the
+noise steps and the named conditions' dataclass.
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from ._conditions import ObservingConditions
+from ._noise import GaussianNoise
+from ._psf import ImagePSF
+
+__all__ = ["RealGalaxy", "center_cutout", "load_real_galaxies"]
+
+_DATA = os.path.join(os.path.dirname(__file__), "data")
+_FILE = os.path.join(_DATA, "aegis_galaxies.npz")
+BANDS = ("F814W", "F606W")
+
+
+@dataclass(frozen=True, eq=False)
+class RealGalaxy:
+    """One observed galaxy: its stamp, its PSF and its noise.
+
+    Attributes
+    ----------
+    ident : int
+        The AEGIS catalogue's ``IDENT``.
+    band : str
+        ``"F814W"`` or ``"F606W"``.
+    image : ndarray of float32 (height, width)
+        The stamp, sky-subtracted, in the drizzled image's counts per pixel.
+    psf_image : ndarray of float32 (20, 20)
+        The Tiny Tim PSF model at the galaxy's position, as given (not normalised).
+    pixel_scale : float
+        Arcseconds per pixel of the stamp.
+    psf_pixel_scale : float
+        Arcseconds per pixel of the PSF image.
+    noise_variance : float or None
+        Variance of a pixel's noise, counts². ``None`` when unknown.
+    magnitude : float
+        The catalogue's total magnitude in this band.
+    ra, dec : float
+        Degrees.
+    """
+
+    ident: int
+    band: str
+    image: np.ndarray
+    psf_image: np.ndarray
+    pixel_scale: float
+    psf_pixel_scale: float
+    noise_variance: float
+    magnitude: float
+    ra: float
+    dec: float
+
+    def conditions(self, intensity_range):
+        """The observing conditions of this stamp, for simulations that match it.
+
+        Parameters
+        ----------
+        intensity_range : (float, float)
+            The prior of ``I_e``, counts per pixel³ (the stamp's unit).
+
+        Returns
+        -------
+        ObservingConditions
+            Pixels of ``pixel_scale``, this galaxy's PSF (in pixels) and white noise of
+            its ``noise_variance``; no photometric zero point.
+
+        Raises
+        ------
+        ValueError
+            No noise level, or a PSF image whose pixel scale differs from the stamp's
+            (the PSF would have to be resampled first).
+        """
+        if self.noise_variance is None or not np.isfinite(self.noise_variance) \
+                or self.noise_variance <= 0:
+            raise ValueError(f"galaxy {self.ident} ({self.band}): noise_variance must be a "
+                             f"positive number to simulate matching noise; got "
+                             f"{self.noise_variance!r}")
+        if not np.isclose(self.psf_pixel_scale, self.pixel_scale, rtol=1e-6):
+            raise ValueError(
+                f"galaxy {self.ident} ({self.band}): the PSF image's pixel scale "
+                f"{self.psf_pixel_scale!r}\" differs from the stamp's {self.pixel_scale!r}\"; "
+                "resample the PSF to the stamp's pixels first")
+        return ObservingConditions(
+            name=f"AEGIS {self.ident} {self.band}",
+            description=f"HST ACS {self.band}, drizzled to {self.pixel_scale}\" (AEGIS "
+                        f"galaxy {self.ident})",
+            pixel_scale=self.pixel_scale, psf=ImagePSF(self.psf_image, pixel_scale=1.0),
+            noise=GaussianNoise(sigma=float(np.sqrt(self.noise_variance))),
+            intensity_range=tuple(float(v) for v in intensity_range),
+            sources=("GalSim tests/real_comparison_images (BSD licence)",))
+
+
+def load_real_galaxies(band="F814W"):
+    """The five AEGIS galaxies in one band, with their PSFs and noise levels.
+
+    HST ACS/WFC stamps drizzled to 0.03″ per pixel, prepared by the GalSim project
+    (its ``tests/real_comparison_images``; BSD licence, shipped with skgal as
+    ``skgal/data/LICENSE-GalSim``). Two are bright (IDENT 14886 and 24216, I = 22.0 and
+    22.8) and three faint (I ≈ 24.7-24.8); other objects in the stamps were replaced
+    by noise. The drizzled noise is slightly correlated between pixels, which the
+    white-noise variance does not describe.
+
+    Parameters
+    ----------
+    band : {"F814W", "F606W"}, default="F814W"
+
+    Returns
+    -------
+    list of RealGalaxy
+        In catalogue order.
+
+    Examples
+    --------
+    >>> from skgal.datasets import load_real_galaxies
+    >>> galaxies = load_real_galaxies()
+    >>> [g.ident for g in galaxies]
+    [23409, 14886, 9024, 17038, 24216]
+    >>> galaxies[1].image.shape, galaxies[1].pixel_scale
+    ((156, 142), 0.03)
+    """
+    band = str(band).upper()
+    if band not in BANDS:
+        raise ValueError(f"band must be one of {list(BANDS)}; got {band!r}")
+    with np.load(_FILE) as data:
+        out = []
+        for k, ident in enumerate(data["ident"]):
+            scale = float(data[f"pixel_scale_{band}"][k])
+            out.append(RealGalaxy(
+                ident=int(ident), band=band, image=data[f"image_{band}_{ident}"],
+                psf_image=data[f"psf_{band}_{ident}"], pixel_scale=scale,
+                psf_pixel_scale=scale,  # the catalogue's PSFs share the stamps' pixels
+                noise_variance=float(data[f"noise_variance_{band}"][k]),
+                magnitude=float(data[f"mag_{band}"][k]), ra=float(data["ra"][k]),
+                dec=float(data["dec"][k])))
+    return out
+
+
+def center_cutout(image, size, *, smoothing=2.0, iterations=5):
+    """A ``size`` x ``size`` cut of a stamp around its light-weighted centre.
+
+    The centre starts at the brightest pixel of the stamp smoothed by a Gaussian of
+    ``smoothing`` pixels (so that one noisy pixel cannot win) and moves to the
+    centroid of the positive light within ``size / 2`` pixels, ``iterations`` times.
+    The cut is shifted by whole pixels only, so the noise stays as it was; where the
+    centre is too near an edge the window is moved inside the stamp.
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width)
+    size : int
+        The side of the cut, in pixels: the network's input size.
+
+    Returns
+    -------
+    cut : ndarray of float64 (size, size)
+    offset : ndarray of shape (2,)
+        The light-weighted centre minus the cut's centre, ``(x, y)`` pixels: the
+        galaxy's ``x_offset, y_offset`` in the cut.
+
+    Raises
+    ------
+    ValueError
+        A stamp smaller than ``size`` along either axis, or not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal.datasets import center_cutout
+    >>> y, x = np.mgrid[:40, :50]
+    >>> stamp = np.exp(-((x - 30.3) ** 2 + (y - 12.2) ** 2) / 8.0)
+    >>> cut, offset = center_cutout(stamp, 16)
+    >>> cut.shape, offset.round(3).tolist()
+    ((16, 16), [-0.2, -0.3])
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"image must be 2-D; got shape {image.shape}")
+    size = int(size)
+    if size < 1 or image.shape[0] < size or image.shape[1] < size:
+        raise ValueError(f"the stamp ({image.shape[0]} x {image.shape[1]} pixels) is smaller "
+                         f"than the cut asked for, {size} x {size} (the network's input); "
+                         "train at a smaller image_size or use a larger stamp")
+    smooth = gaussian_filter(image, smoothing) if smoothing > 0 else image
+    cy, cx = (float(v) for v in np.unravel_index(np.argmax(smooth), image.shape))
+    yy, xx = np.mgrid[:image.shape[0], :image.shape[1]]
+    light = np.maximum(image, 0.0)
+    for _ in range(int(iterations)):
+        near = (np.abs(yy - cy) <= size / 2) & (np.abs(xx - cx) <= size / 2)
+        w = light * near
+        total = w.sum()
+        if not total > 0:
+            break
+        cy, cx = float((w * yy).sum() / total), float((w * xx).sum() / total)
+    # the window whose centre ((size - 1) / 2) is nearest the light's, inside the stamp
+    top = int(np.clip(np.round(cy - 0.5 * (size - 1)), 0, image.shape[0] - size))
+    left = int(np.clip(np.round(cx - 0.5 * (size - 1)), 0, image.shape[1] - size))
+    cut = image[top:top + size, left:left + size].copy()
+    offset = np.array([cx - left - 0.5 * (size - 1), cy - top - 0.5 * (size - 1)])
+    return cut, offset

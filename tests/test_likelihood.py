@@ -1,0 +1,184 @@
+"""The likelihood-fit peer: its marginal likelihood against quadrature, its renders
+against the simulator's, its prior against the simulator's draws, and its posteriors
+on galaxies whose answer is known."""
+
+import math
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from scipy import integrate
+from sklearn.base import clone
+
+from skgal import (CCDNoise, GaussianNoise, GaussianPSF, GaussianSNRNoise, ImagePSF,
+                   LikelihoodFitRegressor, MoffatPSF, SersicGalaxySimulator,
+                   observing_conditions)
+from skgal._likelihood import _Model, _inverse_variance, marginal_intensity_loglike
+from skgal.metrics import nll_scorer
+
+
+@pytest.fixture(autouse=True)
+def _quiet_dynesty():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+@pytest.mark.parametrize("intensity_range", [(0.1, 1.0), (2.0, 3.0), (0.01, 0.02)])
+def test_marginal_likelihood_matches_quadrature(intensity_range):
+    # the analytic integral over I_e against adaptive quadrature of the Gaussian
+    # likelihood; (2, 3) and (0.01, 0.02) put the best I_e far outside the range, in the
+    # tails of the truncated Gaussian
+    rng = np.random.default_rng(0)
+    template = rng.random((6, 5))
+    weight = 1.0 / (0.05 + 0.1 * rng.random((6, 5))) ** 2
+    data = 0.6 * template + rng.normal(size=(6, 5)) / np.sqrt(weight)
+    value, best = marginal_intensity_loglike(data, template, weight, intensity_range)
+    a, b = intensity_range
+
+    def loglike(i):
+        r = data - i * template
+        return float(-0.5 * np.sum(weight * r * r) + 0.5 * np.sum(np.log(weight / (2 * np.pi))))
+
+    peak = max(loglike(a), loglike(b), loglike(min(max(0.6, a), b)))
+    integral, _ = integrate.quad(lambda i: math.exp(loglike(i) - peak), a, b,
+                                 epsabs=0, epsrel=1e-12, limit=200)
+    reference = peak + math.log(integral / (b - a))
+    assert value == pytest.approx(reference, abs=1e-8)
+    grid = np.linspace(a, b, 20001)
+    assert best == pytest.approx(grid[np.argmax([loglike(i) for i in grid])], abs=2e-4 * (b - a))
+
+
+@pytest.mark.parametrize("psf", [MoffatPSF(fwhm=3.0, beta=3.0),
+                                 ImagePSF(np.outer(np.hanning(9), np.hanning(9)) + 0.01, 1.0)])
+def test_fit_renders_match_the_simulator(psf):
+    # the fit's looser engine tolerance (1e-3) against the simulator's (1e-9): errors
+    # far below any noise
+    sim = SersicGalaxySimulator(image_size=24, psf=psf, output="flux",
+                                inclinations="isotropic", position_angle="uniform",
+                                max_offset=2.0)
+    X, _ = sim.sample(4, random_state=3)
+    X["I_e"] = 1.0
+    exact = sim.transform(X)[..., 0].astype(np.float64)
+    model = _Model(sim, 1e-3)
+    for k in range(4):
+        theta = X.iloc[k][list(model.names)].to_numpy()
+        image = model.template(theta)
+        assert np.max(np.abs(image - exact[k])) < 1e-5 * exact[k].max()
+
+
+def test_prior_transform_is_the_simulators_prior():
+    # the simulator draws one uniform per column, row-major; the transform of the same
+    # uniforms (without the I_e column, which is marginalised) gives the same table
+    sim = SersicGalaxySimulator(image_size=16, psf=GaussianPSF(2.0), inclinations="isotropic",
+                                position_angle="uniform", max_offset=1.5,
+                                effective_radius_range=(3.0, 6.0))
+    X, _ = sim.sample(50, random_state=7, as_frame=True)
+    u = np.random.RandomState(7).random_sample((50, 8))
+    model = _Model(sim, 1e-3)
+    assert model.names == tuple(X.columns[1:])
+    assert model.periodic == [model.names.index("position_angle")]
+    theta = np.array([model.prior_transform(row) for row in u[:, 1:]])
+    np.testing.assert_allclose(theta, X.to_numpy()[:, 1:], rtol=1e-12, atol=1e-12)
+
+
+def test_ccd_variance_is_the_noise_steps():
+    noise = CCDNoise(sky_level=100.0, gain=2.0, read_noise=4.0)
+    image = np.array([[0.0, 10.0], [-5.0, 50.0]])
+    expected = (np.maximum(image, 0) + 100.0) / 2.0 + 4.0
+    np.testing.assert_allclose(_inverse_variance(image, noise), 1.0 / expected)
+    np.testing.assert_allclose(_inverse_variance(image, GaussianNoise(sigma=0.5)), 4.0)
+
+
+def _edge_on_setup(inclination, sigma=0.002):
+    sim = SersicGalaxySimulator(image_size=16, psf=GaussianPSF(fwhm=2.0), output="flux",
+                                inclinations=(inclination,),
+                                effective_radius_range=(4.0, 8.0))
+    noise = GaussianNoise(sigma=sigma, random_state=1)
+    X = np.array([[0.5, 6.0, 1.0, 0.3]])
+    return sim, noise, X, noise.transform(sim.transform(X))
+
+
+def test_recovers_q_of_an_inclined_galaxy():
+    sim, noise, X, images = _edge_on_setup(80.0)
+    fit = LikelihoodFitRegressor(simulator=sim, noise=noise, n_live=30, dlogz=1.0,
+                                 random_state=0).fit()
+    post = fit.sample_posterior(images)
+    mean, std = fit.predict(images, return_std=True)
+    assert std[0] < 0.03
+    assert abs(mean[0] - 0.3) < 3 * std[0] + 0.01
+    assert post.samples.shape == (1, 1000, 3)
+    assert post.n_calls[0] > 0 and post.seconds[0] > 0 and post.ess[0] > 30
+    # the best fit has the true I_e, R_e and n
+    np.testing.assert_allclose(post.best[0][:3], [0.5, 6.0, 1.0], rtol=0.05)
+    # scored like the network; deterministic, and a pickled fit gives the same answer
+    dist = fit.distribution_from_samples(post.samples)
+    assert nll_scorer(fit, images, [0.3]) == pytest.approx(float(dist.logpdf([0.3])[0]))
+    again = pickle.loads(pickle.dumps(fit))
+    np.testing.assert_array_equal(again.sample_posterior(images).samples, post.samples)
+    assert clone(fit).get_params()["n_live"] == 30
+
+
+def test_face_on_leaves_q_uncertain():
+    # face-on, the image fixes I_e q, not q: the posterior spans the prior
+    sim, noise, X, images = _edge_on_setup(0.0)
+    fit = LikelihoodFitRegressor(simulator=sim, noise=noise, n_live=30, dlogz=1.0,
+                                 random_state=0).fit()
+    dist = fit.predict_distribution(images)
+    assert dist.std()[0] > 0.1
+    low, high = dist.interval(0.95)
+    assert low[0] < 0.3 < high[0] and high[0] - low[0] > 0.4
+
+
+def test_joint_posterior_and_independence_of_batching():
+    sim = SersicGalaxySimulator(image_size=12, psf=GaussianPSF(fwhm=2.0), output="flux",
+                                inclinations="isotropic", effective_radius_range=(3.0, 5.0))
+    noise = GaussianNoise(sigma=0.01, random_state=0)
+    X, _ = sim.sample(2, random_state=0)
+    images = noise.transform(sim.transform(X))
+    fit = LikelihoodFitRegressor(simulator=sim, noise=noise, targets=("q", "inclination"),
+                                 n_live=15, dlogz=5.0, max_calls=1500, n_draws=50,
+                                 random_state=0).fit()
+    both = fit.sample_posterior(images)
+    alone = fit.set_params(n_jobs=2).sample_posterior(images[1:])
+    np.testing.assert_array_equal(both.samples[1], alone.samples[0])
+    dist = fit.distribution_from_samples(both.samples)
+    assert dist.mean().shape == (2, 2)
+    lo, hi = fit.target_bounds_[1]
+    assert (lo, hi) == (0.0, 90.0)
+    assert np.all(np.isfinite(dist.logpdf(np.c_[X[:, 3], X[:, 4]])))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(simulator=None), TypeError, "simulator"),
+    (dict(simulator=GaussianNoise()), TypeError, "simulator"),
+    (dict(noise=GaussianSNRNoise()), TypeError, "noise must be a GaussianNoise or a CCDNoise"),
+    (dict(targets=("inclination",)), ValueError, "targets must be"),
+    (dict(targets=("q", "inclination")), ValueError, "inclination is a target only"),
+    (dict(sample="slice"), ValueError, "sample must be"),
+])
+def test_bad_settings(kwargs, error, match):
+    params = dict(simulator=SersicGalaxySimulator(image_size=16, psf=GaussianPSF(2.0),
+                                                  inclinations=(60.0,)),
+                  noise=GaussianNoise(sigma=0.1))
+    params.update(kwargs)
+    with pytest.raises(error, match=match):
+        LikelihoodFitRegressor(**params).fit()
+
+
+def test_bad_forward_models_and_images():
+    noise = GaussianNoise(sigma=0.1)
+    with pytest.raises(ValueError, match="needs a PSF"):
+        LikelihoodFitRegressor(simulator=SersicGalaxySimulator(image_size=16),
+                               noise=noise).fit()
+    with pytest.raises(ValueError, match="one image per galaxy"):
+        LikelihoodFitRegressor(simulator=SersicGalaxySimulator(image_size=16,
+                                                               psf=GaussianPSF(2.0)),
+                               noise=noise).fit()
+    fit = LikelihoodFitRegressor(simulator=observing_conditions("ground").forward_model(
+        image_size=16)["render"], noise=noise).fit()
+    with pytest.raises(ValueError, match="must be 16 x 16 pixels"):
+        fit.predict(np.zeros((1, 12, 12)))
+    with pytest.raises(ValueError, match="one image channel"):
+        fit.predict(np.zeros((1, 16, 16, 2)))

@@ -1,0 +1,110 @@
+"""The vendored AEGIS galaxies, their observing conditions and the centred cut."""
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+import skgal
+from skgal import GaussianNoise, ImagePSF
+from skgal.datasets import center_cutout, load_real_galaxies
+
+# from the FITS catalogues in shared/real_galaxies (IDENT, MAG, NOISE_VARIANCE, shape)
+CATALOGUE = {
+    "F814W": [(23409, 24.7407, 7.016189083512182e-06, (46, 70)),
+              (14886, 22.0027, 6.9816286035857215e-06, (156, 142)),
+              (9024, 24.8102, 6.265112569018433e-06, (50, 48)),
+              (17038, 24.7008, 6.550603090039195e-06, (44, 39)),
+              (24216, 22.8371, 5.747591961666328e-06, (104, 103))],
+    "F606W": [(23409, 25.1206, 7.099404709629573e-06, (46, 70)),
+              (14886, 22.509, 7.038996770472594e-06, (156, 142)),
+              (9024, 24.8641, 6.2687169983055915e-06, (50, 48)),
+              (17038, 25.0418, 8.522839910305108e-06, (44, 39)),
+              (24216, 24.1715, 5.5946108872308165e-06, (104, 103))],
+}
+
+
+@pytest.mark.parametrize("band", ["F814W", "F606W", "f814w"])
+def test_catalogue(band):
+    galaxies = load_real_galaxies(band)
+    for galaxy, (ident, mag, variance, shape) in zip(galaxies, CATALOGUE[band.upper()]):
+        assert (galaxy.ident, galaxy.band, galaxy.image.shape) == (ident, band.upper(), shape)
+        assert galaxy.magnitude == pytest.approx(mag, abs=1e-4)
+        assert galaxy.noise_variance == pytest.approx(variance, rel=1e-9)
+        assert galaxy.psf_image.shape == (20, 20)
+        assert galaxy.pixel_scale == galaxy.psf_pixel_scale == pytest.approx(0.03)
+        assert galaxy.image.dtype == np.float32 and np.all(np.isfinite(galaxy.image))
+
+
+def test_the_licence_ships_beside_the_data():
+    folder = os.path.join(os.path.dirname(skgal.__file__), "data")
+    with open(os.path.join(folder, "LICENSE-GalSim")) as f:
+        assert "GalSim" in f.read()
+
+
+def test_the_space_conditions_psf_is_galaxy_14886s():
+    galaxy = load_real_galaxies()[1]
+    vendored = np.load(os.path.join(os.path.dirname(skgal.__file__), "data",
+                                    "aegis_f814w_psf_14886.npy"))
+    np.testing.assert_array_equal(galaxy.psf_image.astype(np.float64), vendored)
+
+
+def test_conditions_match_the_galaxy():
+    galaxy = load_real_galaxies()[4]
+    conditions = galaxy.conditions((1e-4, 1e-2))
+    assert isinstance(conditions.psf, ImagePSF) and isinstance(conditions.noise, GaussianNoise)
+    assert conditions.psf.image.sum() == pytest.approx(1.0)
+    assert conditions.noise.sigma == pytest.approx(np.sqrt(galaxy.noise_variance))
+    assert conditions.pixel_scale == 0.03 and conditions.intensity_range == (1e-4, 1e-2)
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(noise_variance=None), "noise_variance must be a positive number"),
+    (dict(noise_variance=float("nan")), "noise_variance must be a positive number"),
+    (dict(psf_pixel_scale=0.05), "PSF image's pixel scale 0.05"),
+])
+def test_conditions_refuse_what_cannot_be_matched(change, match):
+    galaxy = dataclasses.replace(load_real_galaxies()[0], **change)
+    with pytest.raises(ValueError, match=match):
+        galaxy.conditions((1e-4, 1e-2))
+
+
+def test_bad_band():
+    with pytest.raises(ValueError, match="band must be one of"):
+        load_real_galaxies("F125W")
+
+
+def test_cutout_centres_the_light():
+    galaxy = load_real_galaxies()[1]  # the brightest, 156 x 142
+    cut, offset = center_cutout(galaxy.image, 64)
+    assert cut.shape == (64, 64)
+    assert np.all(np.abs(offset) <= 0.5 + 1e-12)
+    # the cut keeps the stamp's pixels, unresampled
+    image = galaxy.image.astype(np.float64)
+    assert any(np.array_equal(image[t:t + 64, u:u + 64], cut)
+               for t, u in zip(*np.nonzero(image == cut[0, 0])))
+    # the light is centred: its first moment within the cut is at the offset
+    light = np.maximum(cut, 0)
+    yy, xx = np.mgrid[:64, :64] - 31.5
+    assert abs((light * xx).sum() / light.sum() - offset[0]) < 1.5
+    assert abs((light * yy).sum() / light.sum() - offset[1]) < 1.5
+
+
+def test_cutout_near_an_edge_stays_inside():
+    stamp = np.zeros((30, 40))
+    stamp[2, 37] = 1.0
+    cut, offset = center_cutout(stamp, 10, smoothing=0)
+    assert cut[2 - 0, 37 - 30] == 1.0  # the window sits in the stamp's corner
+    np.testing.assert_allclose(offset, [37 - 30 - 4.5, 2 - 4.5])
+
+
+@pytest.mark.parametrize("size", [40, 45, 100])
+def test_cutout_larger_than_the_stamp_is_an_error(size):
+    stamp = load_real_galaxies()[3].image  # 44 x 39
+    if size == 40:
+        with pytest.raises(ValueError, match=r"the stamp \(44 x 39 pixels\) is smaller"):
+            center_cutout(stamp, size)
+    else:
+        with pytest.raises(ValueError, match="smaller than the cut asked for"):
+            center_cutout(stamp, size)
