@@ -29,6 +29,31 @@ from skgal.metrics import coverage, negative_log_likelihood, uniformity_test
 N_RANK_DRAWS = 99
 
 
+def write_rst(report, path):
+    """The docs' table: SBC p-values per parameter, the scores of q and the speed."""
+    settings = report["settings"]
+    lines = [".. list-table:: Simulation-based calibration of the likelihood fit "
+             f"({settings['n_galaxies']} galaxies, ``{settings['conditions']}`` conditions, "
+             f"{settings['image_size']}-pixel stamps, {settings['n_live']} live points)",
+             "   :header-rows: 1", "",
+             "   * - parameter", "     - chi-square p-value of the ranks"]
+    for name, value in report["sbc"].items():
+        lines += [f"   * - ``{name}``", f"     - {value['chi2_pvalue']:.3f}"]
+    q = report["q"]
+    lines += ["", f"The density estimate of ``q`` scores an NLL of {q['nll']:.3f} (joint "
+              f"``(q, i)``: {q['joint_nll']:.3f} nats, ``i`` in degrees), with "
+              f"{q['coverage68']:.2f} and {q['coverage95']:.2f} of the truths in its 68% "
+              f"and 95% intervals and an RMSE of {q['rmse']:.3f}. A fit took "
+              f"{report['seconds_per_galaxy']:.1f} s on average (median "
+              f"{report['median_seconds_per_galaxy']:.1f} s) and "
+              f"{report['calls_per_galaxy']:.0f} likelihood evaluations, "
+              f"{report['calls_per_second']:.0f} per second, on one core of the "
+              "2-core development machine.", ""]
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conditions", default="ground")
@@ -42,7 +67,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("benchmarks", "results",
                                                       "likelihood_sbc.json"))
+    parser.add_argument("--rst", default=os.path.join("docs", "_static", "likelihood_sbc.rst"),
+                        help="where the docs' table goes")
+    parser.add_argument("--from-json", help="only write the table, from this results file")
     args = parser.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            write_rst(json.load(f), args.rst)
+        return
     warnings.simplefilter("ignore", UserWarning)  # dynesty's bound-enlargement notes
 
     model = observing_conditions(args.conditions).forward_model(
@@ -86,6 +118,7 @@ def main():
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
+    write_rst(report, args.rst)
     print(f"{args.n_galaxies} galaxies, {args.conditions}, {args.image_size}px: "
           f"{report['seconds_per_galaxy']:.1f} s per galaxy (median "
           f"{report['median_seconds_per_galaxy']:.1f}), {report['calls_per_galaxy']:.0f} "

@@ -4,6 +4,7 @@ import skgal
 
 project = "skgal"
 author = "skgal developers"
+copyright = "2026, the skgal developers (BSD-3-Clause); AEGIS data: GalSim (BSD)"
 release = skgal.__version__
 version = release
 
@@ -13,6 +14,8 @@ extensions = [
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
     "sphinx_gallery.gen_gallery",
+    # MathJax shipped with the site, so that math renders without internet
+    "sphinx-mathjax-offline",
 ]
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -27,4 +30,14 @@ plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 100)]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
+html_title = "skgal"
+html_static_path = ["_static"]
+html_css_files = ["skgal.css"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_sidebars = {"index": []}

@@ -7,6 +7,7 @@ judged by its likelihood: :data:`skgal.metrics.nll_scorer` (minus the Gaussian N
 greater is better) plugs into ``GridSearchCV``.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -28,3 +29,15 @@ for params, nll, r2 in zip(search.cv_results_["params"],
     print(f"{params}: NLL {-nll:.3f}, R2 {r2:.3f}")
 print("best:", search.best_params_)
 assert np.isfinite(search.best_score_)
+
+# %%
+# The two scores rank the settings differently: R² rewards the mean alone, the NLL
+# the mean and the spread together.
+labels = [f"{p['project__mode']}, dropout {p['regress__dropout']}"
+          for p in search.cv_results_["params"]]
+fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True, layout="constrained")
+axes[0].barh(labels, -search.cv_results_["mean_test_nll"], color="C0")
+axes[0].set_xlabel("cross-validated NLL of q (lower is better)")
+axes[1].barh(labels, search.cv_results_["mean_test_r2"], color="C1")
+axes[1].set_xlabel("cross-validated R² (higher is better)")
+plt.show()

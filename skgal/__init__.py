@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 
 from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
 from ._distributions import (MultivariateNormalMixture, Normal, NormalMixture,
-                             QuantileRecalibrated)
+                             QuantileRecalibrated, Tabulated)
 from ._likelihood import LikelihoodFitRegressor
 from ._noise import CCDNoise, GaussianNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
@@ -37,6 +37,7 @@ __all__ = [
     "ProjectionSelector",
     "QuantileRecalibrated",
     "SersicGalaxySimulator",
+    "Tabulated",
     "ToMagnitudes",
     "robust_noise_sigma",
     "scale_height",

@@ -22,7 +22,7 @@ from scipy.special import expit, log_ndtr, logsumexp, ndtr, ndtri
 from sklearn.utils import check_random_state
 
 __all__ = ["MultivariateNormalMixture", "Normal", "NormalMixture", "PredictiveDistribution",
-           "QuantileRecalibrated"]
+           "QuantileRecalibrated", "Tabulated"]
 
 _HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite.hermgauss(64)
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
@@ -565,6 +565,124 @@ class QuantileRecalibrated(PredictiveDistribution):
         return f"QuantileRecalibrated({self.base!r}, {self.knots[0].size} knots)"
 
 
+class Tabulated(PredictiveDistribution):
+    """1-D densities given on a grid, linear between its nodes and zero outside it.
+
+    For posteriors computed on a grid (the classical inversion's) and for the prior.
+
+    Parameters
+    ----------
+    grid : array-like of shape (m,)
+        Strictly increasing nodes, shared by every galaxy; the support is
+        ``[grid[0], grid[-1]]``.
+    density : array-like of shape (n, m)
+        Non-negative values at the nodes, one row per galaxy; each row is normalised
+        to integrate to 1 (trapezoid rule, exact for the linear interpolant).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import Tabulated
+    >>> prior = Tabulated([0.2, 1.0], [[1.0, 1.0]])   # q uniform in [0.2, 1]
+    >>> prior.pdf([0.5]).round(6), prior.mean().round(6), prior.ppf(0.5).round(6)
+    (array([1.25]), array([0.6]), array([0.6]))
+    """
+
+    def __init__(self, grid, density):
+        grid = np.asarray(grid, dtype=float).reshape(-1)
+        density = np.atleast_2d(np.asarray(density, dtype=float))
+        if grid.size < 2 or np.any(np.diff(grid) <= 0) or not np.all(np.isfinite(grid)):
+            raise ValueError("grid must hold at least 2 finite, strictly increasing nodes")
+        if density.ndim != 2 or density.shape[1] != grid.size:
+            raise ValueError(f"density must have shape (n, {grid.size}); got {density.shape}")
+        if not np.all(np.isfinite(density)) or np.any(density < 0):
+            raise ValueError("density must be finite and non-negative")
+        cells = 0.5 * (density[:, 1:] + density[:, :-1]) * np.diff(grid)
+        total = cells.sum(axis=1, keepdims=True)
+        if np.any(total <= 0):
+            raise ValueError("each row of density must have a positive integral")
+        if not np.all(np.abs(total - 1) < 1e-12):  # kept as given when normalised, so
+            density, cells = density / total, cells / total  # a stored copy reads back the same
+        self.grid, self.density = grid, density
+        self._cdf = np.concatenate([np.zeros((len(density), 1)), np.cumsum(cells, axis=1)],
+                                   axis=1)
+        self._n = len(density)
+        self.bounds = (float(grid[0]), float(grid[-1]))
+
+    def __getitem__(self, index):
+        return Tabulated(self.grid, self.density[np.atleast_1d(np.arange(self._n)[index])])
+
+    def _rows(self, y):
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if y.size != self._n:
+            raise ValueError(f"y has {y.size} rows for {self._n} distributions")
+        return y
+
+    def logpdf(self, y):
+        y = self._rows(y)
+        g = self.grid
+        k = np.clip(np.searchsorted(g, y, side="right") - 1, 0, g.size - 2)
+        t = (y - g[k]) / (g[k + 1] - g[k])
+        rows = np.arange(self._n)
+        value = (1 - t) * self.density[rows, k] + t * self.density[rows, k + 1]
+        inside = (y >= g[0]) & (y <= g[-1])
+        with np.errstate(divide="ignore"):
+            return np.where(inside, np.log(np.maximum(value, 0.0)), -np.inf)
+
+    def cdf(self, y):
+        y = self._rows(y)
+        g = self.grid
+        k = np.clip(np.searchsorted(g, y, side="right") - 1, 0, g.size - 2)
+        h = g[k + 1] - g[k]
+        t = np.clip((y - g[k]) / h, 0.0, 1.0)
+        rows = np.arange(self._n)
+        f0, f1 = self.density[rows, k], self.density[rows, k + 1]
+        # the integral of the linear piece from g[k] to y
+        value = self._cdf[rows, k] + h * (f0 * t + 0.5 * (f1 - f0) * t * t)
+        return np.where(y < g[0], 0.0, np.where(y > g[-1], 1.0, np.clip(value, 0.0, 1.0)))
+
+    def ppf(self, p):
+        p = np.broadcast_to(_check_probability(p, "p"), (self._n,))
+        g = self.grid
+        out = np.empty(self._n)
+        for r in range(self._n):
+            c = self._cdf[r]
+            k = int(np.clip(np.searchsorted(c, p[r], side="right") - 1, 0, g.size - 2))
+            h, f0, f1 = g[k + 1] - g[k], self.density[r, k], self.density[r, k + 1]
+            need = (p[r] - c[k]) / h  # solve f0 t + (f1 - f0) t^2 / 2 = need for t in [0, 1]
+            a = 0.5 * (f1 - f0)
+            if abs(a) < 1e-12 * max(f0, f1, 1e-300):
+                t = need / f0 if f0 > 0 else 0.0
+            else:
+                t = (-f0 + np.sqrt(max(f0 * f0 + 4 * a * need, 0.0))) / (2 * a)
+            out[r] = g[k] + h * min(max(t, 0.0), 1.0)
+        return out
+
+    def _moment(self, power):
+        # exact for the piecewise-linear density: Simpson's rule on each cell
+        g = self.grid
+        mid = 0.5 * (g[1:] + g[:-1])
+        f_mid = 0.5 * (self.density[:, 1:] + self.density[:, :-1])
+        h = np.diff(g)
+        return np.sum(h / 6 * (self.density[:, :-1] * g[:-1] ** power
+                               + 4 * f_mid * mid ** power
+                               + self.density[:, 1:] * g[1:] ** power), axis=1)
+
+    def mean(self):
+        return self._moment(1)
+
+    def std(self):
+        return np.sqrt(np.maximum(self._moment(2) - self._moment(1) ** 2, 0.0))
+
+    def sample(self, size=1, random_state=None):
+        rng = check_random_state(random_state)
+        p = rng.uniform(size=(self._n, int(size)))
+        return np.column_stack([self.ppf(p[:, s]) for s in range(p.shape[1])])
+
+    def __repr__(self):
+        return f"Tabulated(n={self._n}, nodes={self.grid.size}, bounds={self.bounds})"
+
+
 def quantile_knots(pit, n_knots=20):
     """The knots of :class:`QuantileRecalibrated` from validation PIT values.
 
@@ -596,6 +714,8 @@ def to_arrays(dist):
         bounds = np.array([b if b is not None else (np.nan, np.nan) for b in dist.bounds])
         return {"kind": np.asarray("multivariate_normal_mixture"), "weights": dist.weights,
                 "loc": dist.loc, "scale_tril": dist.scale_tril, "bounds": bounds}
+    if isinstance(dist, Tabulated):
+        return {"kind": np.asarray("tabulated"), "grid": dist.grid, "density": dist.density}
     raise TypeError(f"cannot store a {type(dist).__name__}")
 
 
@@ -611,6 +731,8 @@ def from_arrays(arrays):
         bounds = [None if np.isnan(b).any() else tuple(b) for b in arrays["bounds"]]
         return MultivariateNormalMixture(arrays["weights"], arrays["loc"],
                                          arrays["scale_tril"], bounds)
+    if kind == "tabulated":
+        return Tabulated(arrays["grid"], arrays["density"])
     raise ValueError(f"unknown stored distribution {kind!r}")
 
 

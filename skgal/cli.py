@@ -164,9 +164,9 @@ def _train(args):
     X_val, y_val = source.batch((seed, 2**32 - 1, 0), args.n_validation)
     callbacks = None
     if not args.quiet:
-        from .experiments import _epoch_bar
+        from ._runs import epoch_bar
 
-        callbacks = [_epoch_bar("on fresh", args.epochs)]
+        callbacks = [epoch_bar("on fresh", args.epochs)]
         print(f"training on fresh simulations{what}: {args.steps_per_epoch} batches of "
               f"{args.batch_size} new galaxies per epoch, {args.epochs} epochs; "
               f"validation {args.n_validation} galaxies")

@@ -14,17 +14,26 @@ hyperparameters; six methods (all four projections, each fixed projection, and o
 random projection per galaxy). Each network is trained once with ``recalibrate=True``.
 Its predictions "as the thesis trained it" are the same network's standard deviations
 divided by ``std_scale_``, so the two rows differ by the recalibration alone.
+
+The module holds the reproduction's protocol: presets, the dataset, the split, the
+training of each method, the table's rows and the saved predictions. The parts it
+shares with ``skgal benchmark`` have their own homes, and their public names are
+re-exported here: the baselines (``skgal._baselines``), the figures
+(``skgal._reproduce_figures``) and the layer that runs and reports (``skgal._runs``:
+atomic writes, provenance, checkpoints, tables, progress).
 """
 
 import os
 import time
-import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ._baselines import apparent_axis_ratio, classical_estimate, prior_baseline
 from ._projection import ProjectionSelector
-from ._distributions import from_arrays, to_arrays
+from ._reproduce_figures import write_figures
+from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
+                    write_atomically, write_rows)
 from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
 from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
 from .datasets import _jsonable as _setting_value
@@ -353,119 +362,6 @@ def _train_isotropic(data, train, test, *, epochs, seed, batch_size, learning_ra
     }
 
 
-def prior_baseline(q_train, n_test):
-    """The prior: every galaxy gets the training mean and standard deviation of q.
-
-    The baseline that knows nothing about the image; any useful model beats its NLL.
-    For ``q`` uniform in [0.2, 1] its NLL is about ``log(0.231) + 1.42 = -0.05``.
-
-    Parameters
-    ----------
-    q_train : array-like of shape (n_train,)
-        Training values of ``q``.
-    n_test : int
-        Number of predictions.
-
-    Returns
-    -------
-    mean, std : ndarray of shape (n_test,)
-
-    Examples
-    --------
-    >>> from skgal.experiments import prior_baseline
-    >>> mean, std = prior_baseline([0.2, 0.4, 0.6], 2)
-    >>> mean.round(3), std.round(3)
-    (array([0.4, 0.4]), array([0.163, 0.163]))
-    """
-    q_train = np.asarray(q_train, dtype=float)
-    return np.full(n_test, q_train.mean()), np.full(n_test, q_train.std())
-
-
-def apparent_axis_ratio(images, *, zero_point=25.0, magnitude_limit=35.0):
-    """Axis ratio b/a of each image's second moments of light (Hubble 1926's input).
-
-    The eigenvalues ``l1 >= l2`` of the flux-weighted second-moment matrix give
-    ``b/a = sqrt(l2 / l1)``, whatever the position angle.
-
-    Parameters
-    ----------
-    images : array-like of shape (n_images, H, W)
-        Images in magnitudes per unit area.
-    zero_point : float, default=25.0
-        Magnitude of unit flux, as in :class:`skgal.SersicGalaxySimulator`.
-    magnitude_limit : float, default=35.0
-        Pixels at this magnitude (the simulator's floor) count as empty.
-
-    Returns
-    -------
-    ndarray of shape (n_images,)
-        Apparent axis ratios in [0, 1].
-
-    Examples
-    --------
-    A face-on disc is round; the same galaxy seen edge-on is as thin as its light:
-
-    >>> from skgal import SersicGalaxySimulator
-    >>> from skgal.experiments import apparent_axis_ratio
-    >>> sim = SersicGalaxySimulator(inclinations=(0.0, 90.0)).fit()
-    >>> images = sim.transform([[1.0, 8.0, 1.0, 0.3]])  # I_e, R_e, n, q
-    >>> face_on, edge_on = images[..., 0], images[..., 1]
-    >>> apparent_axis_ratio(face_on).round(2), apparent_axis_ratio(edge_on).round(2)
-    (array([1.]), array([0.26]))
-    """
-    images = np.asarray(images, dtype=float)
-    flux = np.where(images < magnitude_limit - 1e-6, 10 ** (-0.4 * (images - zero_point)), 0.0)
-    n, h, w = flux.shape
-    y, x = np.mgrid[0:h, 0:w]
-    total = flux.sum(axis=(1, 2))
-    cx = (flux * x).sum(axis=(1, 2)) / total
-    cy = (flux * y).sum(axis=(1, 2)) / total
-    dx = x[None] - cx[:, None, None]
-    dy = y[None] - cy[:, None, None]
-    mxx = (flux * dx * dx).sum(axis=(1, 2)) / total
-    myy = (flux * dy * dy).sum(axis=(1, 2)) / total
-    mxy = (flux * dx * dy).sum(axis=(1, 2)) / total
-    half_trace = 0.5 * (mxx + myy)
-    root = np.sqrt((0.5 * (mxx - myy)) ** 2 + mxy ** 2)
-    return np.sqrt(np.clip((half_trace - root) / (half_trace + root), 0.0, 1.0))
-
-
-def classical_estimate(axis_ratio, inclination, *, q_range=(0.2, 1.0)):
-    """Hubble (1926): q^2 = ((b/a)^2 - cos^2 i) / sin^2 i, clipped to the prior range.
-
-    It inverts ``(b/a)^2 = cos^2 i + q^2 sin^2 i``, the apparent axis ratio of an oblate
-    spheroid of axis ratio ``q`` seen at inclination ``i``.
-
-    Parameters
-    ----------
-    axis_ratio : array-like
-        Apparent axis ratios ``b/a`` (:func:`apparent_axis_ratio`).
-    inclination : array-like
-        Known inclinations, degrees.
-    q_range : (float, float), default=(0.2, 1.0)
-        The estimate is clipped to this range (the prior's).
-
-    Returns
-    -------
-    ndarray
-        Estimates of ``q``; NaN face-on (``sin i = 0``), where ``b/a`` says nothing.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skgal.experiments import classical_estimate
-    >>> q, i = 0.4, np.array([0.0, 30.0, 60.0, 90.0])
-    >>> ratio = np.sqrt(np.cos(np.radians(i)) ** 2 + q ** 2 * np.sin(np.radians(i)) ** 2)
-    >>> classical_estimate(ratio, i)
-    array([nan, 0.4, 0.4, 0.4])
-    """
-    i = np.radians(np.asarray(inclination, dtype=float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q2 = (np.asarray(axis_ratio) ** 2 - np.cos(i) ** 2) / np.sin(i) ** 2
-    q = np.sqrt(np.clip(q2, q_range[0] ** 2, q_range[1] ** 2))
-    return np.where(np.sin(i) > 1e-6, q, np.nan)
-
-
 def classical_baseline(data, method, train, test, *, seed):
     """The classical inversion on one method's input, with a spread from the training set.
 
@@ -579,15 +475,6 @@ COLUMNS = ("method", "calibration", "nll", "paper_nll", "rmse", "bias", "crps", 
            "coverage_68", "coverage_95", "n")
 
 
-def _write_atomically(path, write, mode="w"):
-    """Write through ``path.partial`` and rename, so a killed run leaves no file that
-    looks complete."""
-    partial = f"{path}.partial"
-    with open(partial, mode) as f:
-        write(f)
-    os.replace(partial, path)
-
-
 def write_table(rows, out_dir):
     """Write ``table1.csv`` and ``table1.md`` (a Markdown table) into ``out_dir``.
 
@@ -612,75 +499,7 @@ def write_table(rows, out_dir):
     >>> print(open(os.path.join(out, "table1.csv")).read().splitlines()[1])
     prior,baseline,-0.393,,0.163,0.000,0.096,0.163,0.333,1.000,3
     """
-    def fmt(value):
-        if value is None:
-            return ""
-        if isinstance(value, (float, np.floating)):
-            return f"{value:.3f}"
-        return str(value)
-
-    csv = [",".join(COLUMNS)] + [",".join(fmt(row[c]) for c in COLUMNS) for row in rows]
-    md = (["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-          + ["| " + " | ".join(fmt(row[c]) for c in COLUMNS) + " |" for row in rows])
-    for name, lines in (("table1.csv", csv), ("table1.md", md)):
-        _write_atomically(os.path.join(out_dir, name),
-                          lambda f, lines=lines: f.write("\n".join(lines) + "\n"))
-
-
-def versions():
-    """Versions of skgal and of the libraries behind a result.
-
-    Returns
-    -------
-    dict
-        ``{distribution: version}``; None for one that is not installed.
-
-    Examples
-    --------
-    >>> from skgal.experiments import versions
-    >>> sorted(versions())[:3]
-    ['h5py', 'keras', 'numba']
-    """
-    import importlib.metadata as md
-
-    names = ("skgal", "numpy", "scipy", "numba", "scikit-learn", "scikeras", "tensorflow",
-             "keras", "tensorflow-probability", "h5py")
-    found = {}
-    for name in names:
-        try:
-            found[name] = md.version(name)
-        except md.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def machine():
-    """The hardware a result was measured on: platform, CPU model and count, GPUs.
-
-    Examples
-    --------
-    >>> from skgal.experiments import machine
-    >>> sorted(machine())
-    ['cpu', 'cpu_count', 'gpus', 'platform', 'python']
-    """
-    import platform
-
-    cpu = platform.processor() or None
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    try:
-        import tensorflow as tf
-
-        gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
-                for d in tf.config.list_physical_devices("GPU")]
-    except ImportError:
-        gpus = []
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpu": cpu, "cpu_count": os.cpu_count(), "gpus": gpus}
+    write_rows(rows, COLUMNS, out_dir, "table1")
 
 
 def settings_of(preset, seed):
@@ -689,163 +508,6 @@ def settings_of(preset, seed):
             "inclinations": list(PAPER_INCLINATIONS),
             "simulator": {k: (list(v) if isinstance(v, tuple) else v)
                           for k, v in SersicGalaxySimulator().get_params().items()}}
-
-
-def _epoch_bar(label, epochs):
-    """A Keras callback showing a tqdm bar over the epochs of one training."""
-    import keras
-    from tqdm.auto import tqdm
-
-    class EpochBar(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=epochs, desc=f"train {label:9s}", unit="epoch", leave=True)
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()
-                                  if k in ("loss", "val_loss")})
-            self.bar.update(1)
-
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
-    return EpochBar()
-
-
-def write_figures(data, results, test, out_dir, *, seed):
-    """The thesis's Figs. 8-14 and a calibration plot, as PNG files in ``out_dir``.
-
-    Writes ``fig08_isophotes.png`` (a galaxy like the thesis's, q near 0.55, at 60
-    degrees with isophotes), ``fig09_inclinations.png`` (it at the four inclinations),
-    ``fig10_random_galaxies.png``, ``fig11_predictions_all.png``,
-    ``fig12_loss_curves.png``, ``fig13_predictions_fixed.png``,
-    ``fig14_predictions_random.png`` (coloured by inclination),
-    ``isotropic_predictions.png`` (the isotropic method: the mean and standard deviation
-    of its posterior of q, coloured by the true inclination) and ``calibration.png``
-    (PIT and coverage, as trained and recalibrated). A figure whose method is not in
-    ``results`` is skipped.
-
-    Parameters
-    ----------
-    data : GalaxyDataset
-        As returned by :func:`load_or_simulate`.
-    results : dict
-        ``{method: train_method(...)}``.
-    test : array-like of int
-        The test galaxies the results predict.
-    out_dir : str or path-like
-        Directory, created if needed; files of the same names are replaced.
-    seed : int
-        Seed of the galaxies drawn for Fig. 10.
-
-    Returns
-    -------
-    list of str
-        Paths of the files written.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from skgal.experiments import load_or_simulate, split, train_method, write_figures
-    >>> out = tempfile.mkdtemp()
-    >>> data = load_or_simulate(out, n_galaxies=30, seed=0)
-    >>> train, test = split(30, seed=0)
-    >>> results = {"fixed-90": train_method(data, "fixed-90", train, test, epochs=1, seed=0)}
-    >>> [os.path.basename(p) for p in write_figures(data, results, test, out, seed=0)]
-    ... # doctest: +NORMALIZE_WHITESPACE
-    ['fig08_isophotes.png', 'fig09_inclinations.png', 'fig10_random_galaxies.png',
-     'fig12_loss_curves.png', 'fig13_predictions_fixed.png', 'calibration.png']
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import (
-        plot_calibration,
-        plot_galaxy,
-        plot_galaxy_grid,
-        plot_inclinations,
-        plot_loss_curves,
-        plot_predictions,
-    )
-
-    os.makedirs(out_dir, exist_ok=True)
-    incl = list(data.inclinations)
-    q = data.target
-    written = []
-
-    def save(fig, name):
-        fig.tight_layout()
-        path = os.path.join(out_dir, name)
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-
-    g = int(test[np.argmin(np.abs(q[test] - 0.55))])  # a galaxy like the thesis's q = 0.55
-    fig, ax = plt.subplots(figsize=(4.4, 4.2))
-    _, im = plot_galaxy(data.images[g, :, :, incl.index(60.0)], ax=ax,
-                        title=f"galaxy {g}: q = {q[g]:.2f}, i = 60°")
-    fig.colorbar(im, ax=ax, label="mag / unit area")
-    save(fig, "fig08_isophotes.png")
-
-    axes = plot_inclinations(data.images[g], incl,
-                             title=f"galaxy {g} (q = {q[g]:.2f}) at the four inclinations")
-    save(axes[0].figure, "fig09_inclinations.png")
-
-    rng = np.random.RandomState(seed)
-    picks = rng.choice(len(q), 8, replace=False)
-    channels = rng.randint(len(incl), size=8)
-    fig = plot_galaxy_grid(data.images[picks, :, :, channels],
-                           [f"q = {q[p]:.2f}, i = {incl[c]:g}°" for p, c in zip(picks, channels)])
-    save(fig, "fig10_random_galaxies.png")
-
-    q_test = q[test]
-    if "all" in results:
-        fig, ax = plt.subplots(figsize=(4.6, 4.2))
-        plot_predictions(q_test, results["all"]["mean"], results["all"]["std"], ax=ax,
-                         title="all four projections")
-        save(fig, "fig11_predictions_all.png")
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    # the thesis's methods: the NLL of q (isotropic's loss is of q and i together)
-    plot_loss_curves({m: r["history"] for m, r in results.items() if m != "isotropic"},
-                     ax=ax)
-    save(fig, "fig12_loss_curves.png")
-
-    fixed = [m for m in results if m.startswith("fixed-")]
-    if fixed:
-        fig, axes = plt.subplots(1, len(fixed), figsize=(3.6 * len(fixed), 3.6), squeeze=False)
-        for ax, m in zip(axes[0], fixed):
-            plot_predictions(q_test, results[m]["mean"], results[m]["std"], ax=ax,
-                             title=f"i = {m[6:]}°")
-        save(fig, "fig13_predictions_fixed.png")
-
-    if "random" in results:
-        fig, ax = plt.subplots(figsize=(5.2, 4.2))
-        plot_predictions(q_test, results["random"]["mean"], results["random"]["std"], ax=ax,
-                         color=results["random"]["inclination"], color_label="inclination (°)",
-                         title="one random projection per galaxy")
-        save(fig, "fig14_predictions_random.png")
-
-    if "isotropic" in results:
-        fig, ax = plt.subplots(figsize=(5.2, 4.2))
-        plot_predictions(q_test, results["isotropic"]["mean"],
-                         results["isotropic"]["std_recalibrated"], ax=ax,
-                         color=results["isotropic"]["inclination"],
-                         color_label="true inclination (°)",
-                         title="isotropic inclinations, not given (q and i inferred)")
-        save(fig, "isotropic_predictions.png")
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for m in [m for m in ("all", "random") if m in results]:
-        for calibration, key in (("as trained", "std"), ("recalibrated", "std_recalibrated")):
-            plot_calibration(q_test, results[m]["mean"], results[m][key], axes=axes,
-                             label=f"{m}, {calibration}")
-    if axes[0].get_legend_handles_labels()[0]:
-        axes[0].legend(fontsize=7)
-    save(fig, "calibration.png")
-    return written
 
 
 def write_predictions(data, results, test, out_dir):
@@ -902,7 +564,7 @@ def write_predictions(data, results, test, out_dir):
     for key in ("mean", "std", "std_recalibrated", "inclination"):
         arrays[key] = np.stack([np.asarray(results[m][key], dtype=float) for m in methods])
     path = os.path.join(out_dir, "predictions.npz")
-    _write_atomically(path, lambda f: np.savez_compressed(f, **arrays), mode="wb")
+    write_atomically(path, lambda f: np.savez_compressed(f, **arrays), mode="wb")
     return path
 
 
@@ -910,55 +572,12 @@ _TRAINED_ARRAYS = ("mean", "std", "std_recalibrated", "inclination")
 
 
 def _save_trained(path, run_settings, result):
-    import json
-
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    arrays = {key: np.asarray(result[key], dtype=float) for key in _TRAINED_ARRAYS}
-    for key in ("distribution", "distribution_recalibrated"):
-        if key in result:
-            arrays.update({f"{key}__{k}": v for k, v in to_arrays(result[key]).items()})
-    meta = {"settings": run_settings, "history": _jsonable(result["history"]),
-            "std_scale": float(result["std_scale"]), "seconds": float(result["seconds"])}
-    _write_atomically(path, lambda f: np.savez(f, meta=np.asarray(json.dumps(meta)),
-                                                **arrays), mode="wb")
+    save_checkpoint(path, run_settings, result, _TRAINED_ARRAYS)
 
 
 def _load_trained(path, run_settings):
     """A method's saved result, if it was trained with these settings; else None."""
-    import json
-
-    if not os.path.exists(path):
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            meta = json.loads(str(saved["meta"]))
-            arrays = {key: saved[key] for key in _TRAINED_ARRAYS}
-            for key in ("distribution", "distribution_recalibrated"):
-                stored = {k.split("__", 1)[1]: saved[k] for k in saved.files
-                          if k.startswith(f"{key}__")}
-                if stored:
-                    arrays[key] = from_arrays(stored)
-    except (OSError, ValueError, KeyError) as exc:
-        warnings.warn(f"ignoring unreadable {path} ({exc}); training again", stacklevel=3)
-        return None
-    if meta["settings"] != _jsonable(run_settings):
-        return None
-    return {"method": run_settings["method"], **arrays, "history": meta["history"],
-            "std_scale": meta["std_scale"], "seconds": meta["seconds"]}
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+    return load_checkpoint(path, run_settings, _TRAINED_ARRAYS)
 
 
 def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
@@ -1020,7 +639,7 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
         run_settings = {"preset": asdict(preset), "seed": seed, "method": method}
         results[method] = _load_trained(checkpoint, run_settings)
         if results[method] is None:
-            callbacks = [_epoch_bar(method, preset.epochs)] if progress else None
+            callbacks = [epoch_bar(method, preset.epochs)] if progress else None
             results[method] = train_method(
                 data, method, train, test, epochs=preset.epochs, seed=seed,
                 batch_size=preset.batch_size,
@@ -1062,6 +681,6 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
     }
     import json
 
-    _write_atomically(os.path.join(out_dir, "results.json"),
-                      lambda f: json.dump(_jsonable(summary), f, indent=2))
+    write_atomically(os.path.join(out_dir, "results.json"),
+                      lambda f: json.dump(jsonable(summary), f, indent=2))
     return summary

@@ -359,12 +359,14 @@ def crps(y_true, dist):
     """
     y_true, dist = _distribution(y_true, dist)
     _one_target(dist, "crps")
-    if not isinstance(dist, NormalMixture):
-        raise TypeError(f"crps needs a NormalMixture or Normal; got {type(dist).__name__}")
+    bounded = getattr(dist, "bounds", None) is not None
+    if not (isinstance(dist, NormalMixture) or bounded):
+        raise TypeError("crps needs a Normal, a NormalMixture or a distribution with bounds; "
+                        f"got {type(dist).__name__}")
     if isinstance(dist, Normal):
         z = (y_true - dist.loc[:, 0]) / dist.scale[:, 0]
         values = dist.scale[:, 0] * (z * (2 * ndtr(z) - 1) + 2 * norm.pdf(z) - 1 / np.sqrt(np.pi))
-    elif dist.bounds is None:
+    elif not bounded:
         values = _crps_normal_mixture(y_true, dist.weights, dist.loc, dist.scale)
     else:
         values = _crps_numerical(np.clip(y_true, *dist.bounds), dist)

@@ -208,3 +208,43 @@ def test_quantile_recalibration_is_a_proper_distribution_that_fixes_coverage():
     assert row.mean()[0] == pytest.approx(integral(lambda v: v * row.pdf([v])[0]), abs=1e-4)
     with pytest.raises(ValueError, match="knots"):
         QuantileRecalibrated(narrow, ([0, 0.5, 0.4, 1], [0, 0.3, 0.6, 1]))
+
+
+def test_tabulated_is_exact_for_a_triangle():
+    # a piecewise-linear density is represented exactly: scipy's triangular law
+    from scipy import stats
+
+    from skgal import Tabulated
+
+    grid = np.array([0.2, 0.5, 1.0])
+    law = stats.triang(c=0.3 / 0.8, loc=0.2, scale=0.8)
+    dist = Tabulated(grid, [law.pdf(grid) * 7.0] * 3)  # any scale: rows are normalised
+    y = np.array([0.25, 0.5, 0.93])
+    np.testing.assert_allclose(dist.pdf(y), law.pdf(y), rtol=1e-12)
+    np.testing.assert_allclose(dist.cdf(y), law.cdf(y), rtol=1e-12)
+    np.testing.assert_allclose(dist.ppf(np.array([0.1, 0.375, 0.9])),
+                               law.ppf([0.1, 0.375, 0.9]), rtol=1e-12)
+    np.testing.assert_allclose(dist.mean(), law.mean(), rtol=1e-12)
+    np.testing.assert_allclose(dist.std(), law.std(), rtol=1e-12)
+    assert np.all(np.isneginf(dist.logpdf([0.1, 1.2, 0.5])[:2]))
+    np.testing.assert_array_equal(dist.cdf([0.1, 1.2, 1.0]), [0.0, 1.0, 1.0])
+
+
+def test_tabulated_round_trip_sampling_and_crps():
+    from scipy import integrate
+
+    from skgal import Tabulated
+    from skgal._distributions import from_arrays, to_arrays
+    from skgal.metrics import crps
+
+    grid = np.linspace(0.0, 1.0, 201)
+    dist = Tabulated(grid, [np.exp(-0.5 * ((grid - 0.4) / 0.1) ** 2), 1 + grid])
+    again = from_arrays(to_arrays(dist))
+    np.testing.assert_array_equal(again.density, dist.density)
+    draws = dist.sample(4000, random_state=0)
+    assert abs(draws[1].mean() - dist.mean()[1]) < 0.02
+    # the CRPS by its definition, integrated by quadrature
+    y = 0.7
+    reference = integrate.quad(lambda x: (dist[1:].cdf([x])[0] - (x >= y)) ** 2, 0, 1,
+                               points=[y], limit=200)[0]
+    assert crps([y], dist[1:]) == pytest.approx(reference, rel=1e-6)
