@@ -34,6 +34,7 @@ For many wavenumbers a table of g, dg/dy and d2g/dy2 on a uniform grid in
 """
 
 import math
+import threading
 
 import numba as nb
 import numpy as np
@@ -83,12 +84,16 @@ def _j0_mellin_factors(c, jmax):
 
 
 _FACTORS = []
+# threads rendering in parallel may all ask first: one computes, the others wait
+_FACTORS_LOCK = threading.Lock()
 
 
 def _j0_factors():
     """The n-independent factors on both lines, computed on first use (numba compiles)."""
     if not _FACTORS:
-        _FACTORS.extend([_j0_mellin_factors(C_R, JMAX), _j0_mellin_factors(C_L, JMAX)])
+        with _FACTORS_LOCK:
+            if not _FACTORS:
+                _FACTORS.extend([_j0_mellin_factors(C_R, JMAX), _j0_mellin_factors(C_L, JMAX)])
     return _FACTORS
 
 

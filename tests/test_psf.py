@@ -302,3 +302,20 @@ def test_psf_images_are_finite_nonnegative_and_symmetric(ie, re, n, q, inclinati
     mirrored = render(galaxy[:5] + (-position_angle,), psf, size=8, scale=4.0)
     np.testing.assert_allclose(turned, image, rtol=1e-7, atol=floor)
     np.testing.assert_allclose(mirrored, image[::-1, :], rtol=1e-7, atol=floor)
+
+
+def test_hankel_factors_first_used_from_many_threads():
+    # threads rendering in parallel may all be the first to ask for the n-independent
+    # factors; they must be computed once (a race once appended them twice)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skgal import _hankel
+
+    saved = list(_hankel._FACTORS)
+    _hankel._FACTORS.clear()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            sizes = list(pool.map(lambda _: len(_hankel._j0_factors()), range(16)))
+        assert sizes == [2] * 16 and len(_hankel._FACTORS) == 2
+    finally:
+        _hankel._FACTORS[:] = saved

@@ -1,0 +1,514 @@
+"""The realistic benchmark: the network against the likelihood fit, the Bayes limit, on
+galaxies observed as a telescope would (``skgal benchmark``).
+
+The setting: isotropic inclinations, random position angles, centre offsets, the PSF
+and noise of named observing conditions (:func:`skgal.observing_conditions`). The
+contestants are scored on the same hidden test galaxies:
+
+``prior``
+    The prior of ``q`` (uniform) and of the inclination (isotropic).
+``classical``
+    The apparent axis ratio from second moments measured through the PSF (the PSF's
+    moments subtracted), inverted for an oblate spheroid seen at an isotropic
+    inclination, with the measurement's scatter from the validation galaxies: a
+    posterior of ``q`` on a grid.
+``network (gaussian)``, ``network (mixture)``
+    The thesis's CNN with a Gaussian head for ``q``, and with a bounded mixture head for
+    ``q`` and the inclination jointly; each trained on a stored set of noiseless
+    galaxies seen through new noise every batch, recalibrated on the validation set.
+``likelihood fit``
+    :class:`skgal.LikelihoodFitRegressor` on the first ``n_fit`` test galaxies.
+
+Each contestant is also scored on the fit's galaxies, so the network and the fit are
+compared on the same images. A run is resumable: the training set, each network's
+predictions and each chunk of likelihood fits are kept in ``out_dir`` as they finish.
+
+This module sits with the experiments: it imports the estimators, the datasets, the
+metrics and the run-and-report layer.
+"""
+
+import json
+import math
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter, label
+
+from ._conditions import observing_conditions
+from ._distributions import Tabulated, from_arrays, to_arrays
+from ._likelihood import LikelihoodFitRegressor
+from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
+                    write_atomically, write_rows)
+from .datasets import DatasetBatches, load_galaxy_dataset, make_galaxy_dataset
+from .metrics import coverage, negative_log_likelihood
+
+__all__ = ["BENCHMARK_PRESETS", "BenchmarkPreset", "CONTESTANTS", "benchmark",
+           "classical_posterior", "psf_moments", "second_moment_axis_ratio"]
+
+CONTESTANTS = ("prior", "classical", "network (gaussian)", "network (mixture)",
+               "likelihood fit")
+Q_BOUNDS = (0.2, 1.0)
+I_BOUNDS = (0.0, 90.0)
+_GRID = np.linspace(*Q_BOUNDS, 161)
+
+
+@dataclass(frozen=True)
+class BenchmarkPreset:
+    """The size of a benchmark run.
+
+    Parameters
+    ----------
+    n_train : int
+        Noiseless training galaxies (stored once; each batch sees them through new noise).
+    n_validation, n_test : int
+        Validation galaxies (early stopping, recalibration, the classical method's
+        scatter) and test galaxies.
+    n_fit : int
+        Test galaxies the likelihood fit also takes (the first ones).
+    epochs : int
+    batch_size : int, default=64
+    image_size : int, default=32
+    effective_radius_range : (float, float), default=(3.0, 10.0)
+        The prior of ``R_e``, pixels: galaxies that fit the stamp.
+    max_offset : float, default=1.5
+        Centre offsets, pixels.
+    n_live : int, default=75
+        The likelihood fit's live points.
+    fit_max_calls : int, default=200_000
+    """
+
+    n_train: int
+    n_validation: int
+    n_test: int
+    n_fit: int
+    epochs: int
+    batch_size: int = 64
+    image_size: int = 32
+    effective_radius_range: tuple = (3.0, 10.0)
+    max_offset: float = 1.5
+    n_live: int = 75
+    fit_max_calls: int = 200_000
+    network: dict = field(default_factory=dict)
+
+
+#: The sizes ``skgal benchmark --preset`` accepts.
+BENCHMARK_PRESETS = {
+    # the tests' run: seconds
+    "smoke": BenchmarkPreset(n_train=256, n_validation=64, n_test=16, n_fit=2, epochs=1,
+                             batch_size=32, image_size=16, effective_radius_range=(2.0, 4.0),
+                             max_offset=1.0, n_live=15, fit_max_calls=1500,
+                             network={"dense_units": 16}),
+    # under 10 minutes on 2 cores
+    "quick": BenchmarkPreset(n_train=3000, n_validation=500, n_test=500, n_fit=12, epochs=15),
+    # about 1.5 hours on 2 cores
+    "paper": BenchmarkPreset(n_train=40000, n_validation=2000, n_test=2000, n_fit=200,
+                             epochs=40),
+}
+
+
+# -- the classical method ------------------------------------------------------------
+def psf_moments(psf, h=1e-3):
+    """Second moments (Mxx, Myy, Mxy) of a PSF, pixels², from its transform at k = 0.
+
+    ``M_ab = -d² P~ / dk_a dk_b`` at the origin (P~ normalised to 1 there), by central
+    differences; for convolution, second moments add.
+    """
+    p = lambda kx, ky: float(np.real(psf.transform(np.array(kx), np.array(ky))))  # noqa: E731
+    p0 = p(0.0, 0.0)
+    mxx = -(p(h, 0.0) - 2 * p0 + p(-h, 0.0)) / (h * h) / p0
+    myy = -(p(0.0, h) - 2 * p0 + p(0.0, -h)) / (h * h) / p0
+    mxy = -(p(h, h) - p(h, -h) - p(-h, h) + p(-h, -h)) / (4 * h * h) / p0
+    return mxx, myy, mxy
+
+
+def second_moment_axis_ratio(images, sigma, psf_mom, smoothing=1.5, threshold=2.0):
+    """Apparent axis ratio ``b/a`` of each noisy flux image, corrected for the PSF.
+
+    The galaxy's pixels are the connected region, around the brightest pixel of the
+    image smoothed by ``smoothing`` pixels, above ``threshold`` times the smoothed noise;
+    the second moments of its light, minus the PSF's, give ``b/a = sqrt(l2 / l1)``.
+    """
+    images = np.asarray(images, dtype=float)
+    n, h, w = images.shape
+    yy, xx = np.mgrid[:h, :w]
+    kernel_norm = 1.0 / (2.0 * math.sqrt(math.pi) * smoothing)  # smoothed white noise
+    out = np.empty(n)
+    for k in range(n):
+        smooth = gaussian_filter(images[k], smoothing)
+        labels, _ = label(smooth > threshold * sigma[k] * kernel_norm)
+        peak = np.unravel_index(np.argmax(smooth), smooth.shape)
+        mask = labels == labels[peak] if labels[peak] > 0 else smooth >= smooth[peak]
+        f = np.where(mask, np.maximum(images[k], 0.0), 0.0)
+        total = f.sum()
+        cx, cy = (f * xx).sum() / total, (f * yy).sum() / total
+        mxx = (f * (xx - cx) ** 2).sum() / total - psf_mom[0]
+        myy = (f * (yy - cy) ** 2).sum() / total - psf_mom[1]
+        mxy = (f * (xx - cx) * (yy - cy)).sum() / total - psf_mom[2]
+        half, root = 0.5 * (mxx + myy), math.hypot(0.5 * (mxx - myy), mxy)
+        out[k] = math.sqrt(min(max((half - root) / (half + root), 0.0), 1.0)) \
+            if half > root else 0.0
+    return out
+
+
+def _projected_ratio(q, cos_i):
+    return np.sqrt(cos_i ** 2 + q ** 2 * (1.0 - cos_i ** 2))
+
+
+def classical_posterior(ratio, scatter, grid=_GRID, n_cos=400):
+    """The posterior of ``q`` given a measured axis ratio, on a grid.
+
+    ``p(q | r) ∝ ∫ N(r; sqrt(cos² i + q² sin² i), scatter) d cos i`` with ``cos i``
+    uniform (isotropic) and ``q`` uniform on the grid's range: the oblate spheroid's
+    apparent axis ratio (Hubble 1926) with the measurement's Gaussian scatter.
+    """
+    cos_i = (np.arange(n_cos) + 0.5) / n_cos
+    model = _projected_ratio(grid[:, None], cos_i[None, :])  # (grid, cos)
+    r = np.asarray(ratio, dtype=float)[:, None, None]
+    like = np.exp(-0.5 * ((r - model[None]) / scatter) ** 2).mean(axis=2)
+    like = np.maximum(like, 1e-300 * (like.max(axis=1, keepdims=True) == 0))
+    like[like.sum(axis=1) == 0] = 1.0
+    return Tabulated(grid, like)
+
+
+# -- the pieces of a run ----------------------------------------------------------------
+def _snr(flux, noise):
+    """Matched-filter signal-to-noise ratio of each noiseless image."""
+    flux = np.asarray(flux, dtype=float).reshape(len(flux), -1)
+    if hasattr(noise, "sky_level"):
+        var = (flux + noise.sky_level) / noise.gain + (noise.read_noise / noise.gain) ** 2
+    else:
+        var = np.full_like(flux, float(noise.sigma) ** 2)
+    return np.sqrt(np.sum(flux ** 2 / var, axis=1))
+
+
+def _observe(model, X, seed):
+    """Noiseless flux, noisy flux and network input (asinh magnitudes) of a table."""
+    flux = model["render"].transform(X)
+    noise = model["noise"].set_params(random_state=seed)
+    noisy, _ = noise.draw(flux)
+    return flux, noisy, model["photometry"].transform(noisy)
+
+
+def _prior_distribution(n):
+    return Tabulated(np.array(Q_BOUNDS), np.ones((n, 2)))
+
+
+def _prior_joint_nll(q, inclination):
+    """The prior's joint NLL: q uniform, i isotropic (density sin i, per degree)."""
+    log_q = -math.log(Q_BOUNDS[1] - Q_BOUNDS[0])
+    log_i = np.log(np.sin(np.radians(inclination)) * math.pi / 180.0)
+    return float(-np.mean(log_q + log_i))
+
+
+def _scores(dist, joint, q, inclination, seconds):
+    row = {"nll": negative_log_likelihood(q, dist), "joint_nll": None,
+           "rmse": float(np.sqrt(np.mean((dist.mean() - q) ** 2))),
+           "coverage_68": coverage(q, dist, 0.68), "coverage_95": coverage(q, dist, 0.95),
+           "seconds_per_galaxy": seconds, "n": int(len(q))}
+    if joint is not None:
+        row["joint_nll"] = joint if isinstance(joint, float) else negative_log_likelihood(
+            np.column_stack([q, inclination]), joint)
+    return row
+
+
+def _train_network(kind, path, rows, val, preset, model, seed, progress):
+    from ._regressor import ProbabilisticQRegressor
+
+    targets = ("q",) if kind == "gaussian" else ("q", "inclination")
+    transform = model[1:]  # noise and photometry, reseeded per batch
+    source = DatasetBatches(path, rows=rows, transform=transform, targets=targets)
+    settings = dict(epochs=preset.epochs, batch_size=preset.batch_size, random_state=seed,
+                    learning_rate_schedule="cosine", training_source=source,
+                    **preset.network)
+    if kind == "gaussian":
+        reg = ProbabilisticQRegressor(recalibrate=True, **settings)
+        y_val = val["q"]
+    else:
+        reg = ProbabilisticQRegressor(head="bounded_mixture", n_components=5,
+                                      target_bounds=[Q_BOUNDS, I_BOUNDS],
+                                      recalibrate="temperature", **settings)
+        y_val = np.column_stack([val["q"], val["inclination"]])
+    if progress:
+        reg.set_params(callbacks=[epoch_bar(kind, preset.epochs)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        reg.fit(val["images"], y_val)
+    return reg
+
+
+def _fit_chunks(fit, images, out_dir, run_settings, chunk, progress):
+    """The likelihood fits, ``chunk`` galaxies at a time, each chunk kept as it ends."""
+    from tqdm.auto import tqdm
+
+    parts = []
+    starts = range(0, len(images), chunk)
+    for lo in tqdm(starts, desc="likelihood fit", unit="chunk", disable=not progress):
+        path = os.path.join(out_dir, "fits", f"{lo:05d}.npz")
+        settings = {**run_settings, "rows": [lo, min(lo + chunk, len(images))]}
+        saved = None
+        if os.path.exists(path):
+            with np.load(path, allow_pickle=False) as f:
+                if json.loads(str(f["settings"])) == jsonable(settings):
+                    saved = {k: f[k] for k in f.files if k != "settings"}
+        if saved is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                post = fit.sample_posterior(images[lo:lo + chunk])
+            saved = {k: np.asarray(post[k]) for k in ("samples", "seconds", "n_calls", "logz",
+                                                      "ess", "best")}
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_atomically(path, lambda f, s=saved: np.savez(
+                f, settings=np.asarray(json.dumps(jsonable(settings))), **s), mode="wb")
+        parts.append(saved)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+COLUMNS = ("contestant", "galaxies", "nll", "joint_nll", "rmse", "coverage_68", "coverage_95",
+           "seconds_per_galaxy", "n")
+
+
+def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=None,
+              progress=True):
+    """Run the benchmark and write its table, figures, ``results.json`` and
+    ``predictions.npz`` in ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str
+        Output directory; what a previous run with the same settings left there (the
+        training set, the networks' predictions, the finished fits) is reused.
+    preset : {"smoke", "quick", "paper"} or BenchmarkPreset, default="quick"
+    conditions : str, default="ground"
+        Named observing conditions (:data:`skgal.CONDITIONS`, not ``"ideal"``).
+    seed : int, default=0
+    n_jobs : int, default=None
+        Workers for rendering and for the likelihood fits.
+    progress : bool, default=True
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
+    """
+    preset_name = preset if isinstance(preset, str) else "custom"
+    preset = BENCHMARK_PRESETS[preset] if isinstance(preset, str) else preset
+    if conditions == "ideal":
+        raise ValueError("conditions: the benchmark needs a PSF and noise; choose one of "
+                         "'ground' or 'space'")
+    cond = observing_conditions(conditions)
+    start = time.perf_counter()
+    os.makedirs(out_dir, exist_ok=True)
+    model = cond.forward_model(image_size=preset.image_size, max_offset=preset.max_offset,
+                               random_state=seed)
+    model["render"].set_params(effective_radius_range=tuple(preset.effective_radius_range),
+                               n_jobs=n_jobs)
+    run_settings = {"preset": asdict(preset), "conditions": conditions, "seed": seed}
+    report_settings = {**run_settings, "preset_name": preset_name}
+    seconds = {}
+
+    # the galaxies: training (noiseless, stored), validation and test (observed)
+    path = os.path.join(out_dir, "train.h5")
+    if not os.path.exists(path):
+        make_galaxy_dataset(path, preset.n_train, simulator=model["render"], n_jobs=n_jobs,
+                            random_state=seed, progress=progress)
+    stored = load_galaxy_dataset(path, lazy=True)
+    if stored.settings["n_galaxies"] != preset.n_train or stored.settings["seed"] != seed:
+        raise ValueError(f"{path} was made with other settings; use another out directory")
+    sets = {}
+    for name, n, offset in (("validation", preset.n_validation, 1), ("test", preset.n_test, 2)):
+        X, _ = model["render"].sample(n, random_state=np.random.RandomState([seed, offset]))
+        flux, noisy, images = _observe(model, X, seed + offset)
+        sets[name] = {"X": X, "q": X["q"].to_numpy(), "inclination":
+                      X["inclination"].to_numpy(), "noisy": noisy[..., 0], "images": images,
+                      "snr": _snr(flux, model["noise"])}
+    seconds["data"] = time.perf_counter() - start
+    val, test = sets["validation"], sets["test"]
+    q, incl = test["q"], test["inclination"]
+    dists, joints, per_galaxy = {}, {}, {}
+
+    # the prior
+    dists["prior"], joints["prior"] = _prior_distribution(len(q)), None
+    per_galaxy["prior"] = 0.0
+
+    # the classical inversion, its scatter from the validation galaxies
+    t0 = time.perf_counter()
+    sigma = getattr(model["noise"], "sigma", None)
+    psf_mom = psf_moments(cond.psf)
+
+    def sigmas(noisy):
+        if sigma is not None:
+            return np.full(len(noisy), float(sigma))
+        noise = model["noise"]
+        return np.full(len(noisy), math.sqrt(noise.sky_level / noise.gain
+                                             + (noise.read_noise / noise.gain) ** 2))
+
+    r_val = second_moment_axis_ratio(val["noisy"], sigmas(val["noisy"]), psf_mom)
+    truth = _projected_ratio(val["q"], np.cos(np.radians(val["inclination"])))
+    scatter = max(float(np.std(r_val - truth)), 1e-3)
+    r_test = second_moment_axis_ratio(test["noisy"], sigmas(test["noisy"]), psf_mom)
+    dists["classical"] = classical_posterior(r_test, scatter)
+    joints["classical"] = None
+    per_galaxy["classical"] = (time.perf_counter() - t0) / (len(r_val) + len(r_test))
+
+    # the networks
+    n_rows = preset.n_train
+    for kind in ("gaussian", "mixture"):
+        name = f"network ({kind})"
+        checkpoint = os.path.join(out_dir, "trained", f"{kind}.npz")
+        settings = {**run_settings, "contestant": name}
+        result = load_checkpoint(checkpoint, settings, ("seconds_per_galaxy",))
+        if result is None:
+            t0 = time.perf_counter()
+            reg = _train_network(kind, path, (0, n_rows), val, preset, model, seed, progress)
+            train_seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            dist = reg.predict_distribution(test["images"])
+            predict = (time.perf_counter() - t0) / len(q)
+            result = {"distribution": dist, "seconds": train_seconds,
+                      "seconds_per_galaxy": predict, "history": reg.history_,
+                      "std_scale": reg.std_scale_}
+            save_checkpoint(checkpoint, settings, result, ("seconds_per_galaxy",))
+        seconds[f"train {name}"] = result["seconds"]
+        dist = result["distribution"]
+        if kind == "gaussian":
+            dists[name], joints[name] = dist, None
+        else:
+            dists[name], joints[name] = dist.marginal(0), dist
+        per_galaxy[name] = float(result["seconds_per_galaxy"])
+
+    # the likelihood fit, on the first n_fit test galaxies
+    n_fit = min(preset.n_fit, len(q))
+    fit = LikelihoodFitRegressor(simulator=model["render"], noise=model["noise"],
+                                 targets=("q", "inclination"), n_live=preset.n_live,
+                                 max_calls=preset.fit_max_calls, n_jobs=n_jobs,
+                                 random_state=seed).fit()
+    post = _fit_chunks(fit, test["noisy"][:n_fit], out_dir,
+                       {**run_settings, "contestant": "likelihood fit"},
+                       max(2, 2 * (n_jobs or 1)) if n_fit > 2 else n_fit, progress)
+    fit_joint = fit.distribution_from_samples(post["samples"])
+    fit_seconds = float(np.mean(post["seconds"]))
+
+    # the scores: every contestant on all test galaxies, and on the fit's
+    rows = []
+    for name in CONTESTANTS[:-1]:
+        joint = joints[name] if joints[name] is not None else (
+            _prior_joint_nll(q, incl) if name == "prior" else None)
+        rows.append({"contestant": name, "galaxies": "all test",
+                     **_scores(dists[name], joint, q, incl, per_galaxy[name])})
+    for name in CONTESTANTS[:-1]:
+        sub = dists[name][np.arange(n_fit)]
+        joint = joints[name][np.arange(n_fit)] if joints[name] is not None else (
+            _prior_joint_nll(q[:n_fit], incl[:n_fit]) if name == "prior" else None)
+        rows.append({"contestant": name, "galaxies": "fit subset",
+                     **_scores(sub, joint, q[:n_fit], incl[:n_fit], per_galaxy[name])})
+    rows.append({"contestant": "likelihood fit", "galaxies": "fit subset",
+                 **_scores(fit_joint.marginal(0), fit_joint, q[:n_fit], incl[:n_fit],
+                           fit_seconds)})
+    write_rows(rows, COLUMNS, out_dir, "benchmark")
+
+    # predictions, figures, results
+    arrays = {"q_true": q, "inclination_true": incl, "snr": test["snr"],
+              "params": test["X"].to_numpy(), "param_names": np.asarray(test["X"].columns),
+              "fit_samples": post["samples"], "fit_parameter_names":
+              np.asarray(fit.parameter_names_), "fit_seconds": post["seconds"],
+              "fit_n_calls": post["n_calls"]}
+    for name in CONTESTANTS[:-1]:
+        stored_dist = joints[name] if joints[name] is not None else dists[name]
+        key = name.replace(" ", "_").replace("(", "").replace(")", "")
+        arrays.update({f"{key}__{k}": v for k, v in to_arrays(stored_dist).items()})
+    write_atomically(os.path.join(out_dir, "predictions.npz"),
+                     lambda f: np.savez_compressed(f, **arrays), mode="wb")
+    figures = _write_figures(out_dir, dists, fit_joint, test, n_fit)
+    seconds["total"] = time.perf_counter() - start
+    summary = {"settings": report_settings, "versions": versions(), "machine": machine(),
+               "seconds": seconds, "classical_scatter": scatter,
+               "likelihood": {"seconds_per_galaxy": fit_seconds,
+                              "calls_per_galaxy": float(np.mean(post["n_calls"])),
+                              "calls_per_second": float(np.sum(post["n_calls"])
+                                                        / np.sum(post["seconds"]))},
+               "table": rows, "figures": [os.path.relpath(p, out_dir) for p in figures]}
+    write_atomically(os.path.join(out_dir, "results.json"),
+                     lambda f: json.dump(jsonable(summary), f, indent=2))
+    return summary
+
+
+def load_predictions(path):
+    """The distributions saved in a benchmark's ``predictions.npz``, by contestant."""
+    with np.load(path, allow_pickle=False) as saved:
+        out = {}
+        for name in CONTESTANTS[:-1]:
+            key = name.replace(" ", "_").replace("(", "").replace(")", "")
+            out[name] = from_arrays({k.split("__", 1)[1]: saved[k] for k in saved.files
+                                     if k.startswith(f"{key}__")})
+    return out
+
+
+def _write_figures(out_dir, dists, fit_joint, test, n_fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = os.path.join(out_dir, "figures")
+    os.makedirs(folder, exist_ok=True)
+    written = []
+    q, snr = test["q"], test["snr"]
+
+    # NLL of q against signal-to-noise
+    fig, ax = plt.subplots(figsize=(6, 4))
+    edges = np.quantile(snr, np.linspace(0, 1, 6))
+    centres = np.sqrt(edges[1:] * edges[:-1])
+    for name, dist in dists.items():
+        nll = -dist.logpdf(q)
+        means = [np.mean(nll[(snr >= lo) & (snr <= hi)]) for lo, hi in zip(edges[:-1],
+                                                                           edges[1:])]
+        ax.plot(centres, means, "o-", label=name)
+    fit_nll = -fit_joint.marginal(0).logpdf(q[:n_fit])
+    ax.plot(snr[:n_fit], fit_nll, "k*", ms=7, label="likelihood fit (each galaxy)")
+    ax.set(xscale="log", xlabel="signal-to-noise ratio (matched filter)",
+           ylabel="NLL of q (nats)", title="lower is better")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    written.append(os.path.join(folder, "nll_vs_snr.png"))
+    fig.savefig(written[-1], dpi=110)
+    plt.close(fig)
+
+    # network against likelihood posteriors for a few galaxies
+    grid = np.linspace(Q_BOUNDS[0] + 1e-4, Q_BOUNDS[1] - 1e-4, 300)
+    shown = min(4, n_fit)
+    fig, axes = plt.subplots(1, shown, figsize=(3.2 * shown, 3.0), squeeze=False)
+    for k, ax in zip(range(shown), axes[0]):
+        rows = np.full(grid.size, k)
+        for name in ("network (gaussian)", "network (mixture)"):
+            ax.plot(grid, dists[name][rows].pdf(grid), label=name)
+        ax.plot(grid, fit_joint.marginal(0)[rows].pdf(grid), "k", lw=2,
+                label="likelihood fit")
+        ax.axvline(q[k], color="r", ls=":", label="truth")
+        ax.set(xlabel="q", title=f"i = {test['inclination'][k]:.0f}°, "
+                                 f"S/N = {snr[k]:.0f}")
+    axes[0][0].set_ylabel("posterior density")
+    axes[0][0].legend(fontsize=6)
+    fig.tight_layout()
+    written.append(os.path.join(folder, "posteriors.png"))
+    fig.savefig(written[-1], dpi=110)
+    plt.close(fig)
+
+    # calibration: coverage of central intervals at many levels
+    levels = np.linspace(0.05, 0.95, 19)
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    for name, dist in dists.items():
+        ax.plot(levels, [coverage(q, dist, lv) for lv in levels], "o-", ms=3, label=name)
+    fq = fit_joint.marginal(0)
+    ax.plot(levels, [coverage(q[:n_fit], fq, lv) for lv in levels], "k*-", ms=5,
+            label=f"likelihood fit ({n_fit} galaxies)")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
+    ax.set(xlabel="nominal coverage", ylabel="observed coverage of q")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    written.append(os.path.join(folder, "calibration.png"))
+    fig.savefig(written[-1], dpi=110)
+    plt.close(fig)
+    return written

@@ -1,0 +1,98 @@
+"""skgal benchmark: the classical method's pieces against analytic results, and a smoke
+run of the whole benchmark (files, table, resumption, CLI)."""
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from skgal import GaussianPSF, MoffatPSF
+from skgal._benchmark import (CONTESTANTS, benchmark, classical_posterior, load_predictions,
+                              psf_moments, second_moment_axis_ratio)
+
+pytest.importorskip("tensorflow")
+
+
+def test_psf_moments_are_analytic():
+    # Gaussian: sigma^2 per axis; Moffat: <r^2> / 2 = alpha^2 / (2 (beta - 2))
+    g = GaussianPSF(fwhm=3.0)
+    sigma2 = (3.0 / (2 * math.sqrt(2 * math.log(2)))) ** 2
+    np.testing.assert_allclose(psf_moments(g), [sigma2, sigma2, 0.0], atol=1e-5)
+    m = MoffatPSF(fwhm=3.0, beta=4.0)
+    expected = m.alpha ** 2 / (2 * (4.0 - 2.0))
+    np.testing.assert_allclose(psf_moments(m), [expected, expected, 0.0], rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_axis_ratio_through_the_psf():
+    # an elliptical Gaussian blob (sigmas 4 and 2, rotated 30 degrees) convolved with a
+    # round Gaussian PSF of sigma 1.5 is an elliptical Gaussian of summed covariances
+    yy, xx = np.mgrid[:64, :64] - 31.5
+    rot = np.radians(30.0)
+    c, s = math.cos(rot), math.sin(rot)
+    cov = np.array([[c, -s], [s, c]]) @ np.diag([16.0, 4.0]) @ np.array([[c, s], [-s, c]])
+    cov = cov + 1.5 ** 2 * np.eye(2)
+    inv = np.linalg.inv(cov)
+    image = np.exp(-0.5 * (inv[0, 0] * xx ** 2 + 2 * inv[0, 1] * xx * yy + inv[1, 1] * yy ** 2))
+    ratio = second_moment_axis_ratio(image[None] * 100.0, np.array([1.0]),
+                                     (1.5 ** 2, 1.5 ** 2, 0.0), threshold=0.01)
+    assert ratio[0] == pytest.approx(0.5, abs=2e-3)
+
+
+def test_classical_posterior_is_hubbles_law():
+    # with a tiny scatter the likelihood of r is the spheroid's p(r | q) =
+    # r / sqrt((1 - q^2)(r^2 - q^2)) for q < r: its shape in q, by quadrature
+    r = 0.7
+    dist = classical_posterior([r], 1e-3, grid=np.linspace(0.2, 0.6, 81), n_cos=20000)
+    q = np.array([0.3, 0.45, 0.55])
+    exact = r / np.sqrt((1 - q ** 2) * (r ** 2 - q ** 2))
+    norm = integrate.quad(lambda x: r / math.sqrt((1 - x * x) * (r * r - x * x)), 0.2, 0.6)[0]
+    got = np.array([dist.pdf([x])[0] for x in q])
+    np.testing.assert_allclose(got, exact / norm, rtol=3e-3)
+
+
+def test_smoke_run_writes_resumes_and_scores(tmp_path, monkeypatch):
+    out = str(tmp_path / "bench")
+    summary = benchmark(out, "smoke", progress=False)
+    names = sorted(os.listdir(out))
+    assert {"benchmark.md", "benchmark.csv", "results.json", "predictions.npz", "figures",
+            "train.h5", "trained", "fits"} <= set(names)
+    assert sorted(os.listdir(os.path.join(out, "figures"))) == [
+        "calibration.png", "nll_vs_snr.png", "posteriors.png"]
+    table = {(r["contestant"], r["galaxies"]): r for r in summary["table"]}
+    assert {c for c, _ in table} == set(CONTESTANTS)
+    # the prior scores its own density: q uniform on [0.2, 1]
+    assert table[("prior", "all test")]["nll"] == pytest.approx(math.log(0.8))
+    fit = table[("likelihood fit", "fit subset")]
+    assert fit["n"] == 2 and fit["joint_nll"] is not None and fit["seconds_per_galaxy"] > 0
+    assert table[("network (mixture)", "all test")]["joint_nll"] is not None
+    assert table[("network (gaussian)", "all test")]["joint_nll"] is None
+    with open(os.path.join(out, "results.json")) as f:
+        assert json.load(f)["likelihood"]["calls_per_galaxy"] > 0
+    saved = load_predictions(os.path.join(out, "predictions.npz"))
+    assert len(saved["network (mixture)"]) == 16 and saved["network (mixture)"].n_targets == 2
+
+    # run again: nothing is trained or fitted again, and the table is the same
+    import skgal._benchmark as bench
+    from skgal import LikelihoodFitRegressor
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained or fitted again")
+
+    monkeypatch.setattr(bench, "_train_network", refuse)
+    monkeypatch.setattr(LikelihoodFitRegressor, "sample_posterior", refuse)
+    again = benchmark(out, "smoke", progress=False)
+    assert [r["nll"] for r in again["table"]] == [r["nll"] for r in summary["table"]]
+
+
+def test_cli_and_bad_conditions(tmp_path, capsys):
+    from skgal.cli import main
+
+    with pytest.raises(ValueError, match="needs a PSF and noise"):
+        benchmark(str(tmp_path), "smoke", conditions="ideal")
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--conditions", "ideal"])
+    assert "invalid choice" in capsys.readouterr().err
