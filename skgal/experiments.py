@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._baselines import apparent_axis_ratio, classical_estimate, prior_baseline
+from ._baselines import (MomentsInversionRegressor, PriorBaseline, apparent_axis_ratio,
+                         classical_estimate, prior_baseline)
 from ._projection import ProjectionSelector
 from ._reproduce_figures import write_figures
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
@@ -43,9 +44,11 @@ __all__ = [
     "COLUMNS",
     "DATASET_NAME",
     "METHODS",
+    "MomentsInversionRegressor",
     "PAPER_NLL",
     "PRESETS",
     "Preset",
+    "PriorBaseline",
     "apparent_axis_ratio",
     "classical_baseline",
     "classical_estimate",
@@ -651,7 +654,8 @@ def reproduce(out_dir, preset="quick", *, seed=0, n_jobs=None, progress=True,
                 print(f"train {method:9s}: reusing {checkpoint}")
         seconds[f"train_{method}"] = results[method]["seconds"]
     q_test = data.target[test]
-    baselines = {"prior": prior_baseline(data.target[train], len(test))}
+    prior = PriorBaseline().fit(np.zeros((len(train), 1)), data.target[train])
+    baselines = {"prior": prior.predict(np.zeros((len(test), 1)), return_std=True)}
     for method in methods:
         if method == "isotropic":  # the inversion needs the inclination, which is unknown
             continue

@@ -10,8 +10,8 @@ import pytest
 from scipy import integrate
 
 from skgal import GaussianPSF, MoffatPSF
-from skgal._benchmark import (CONTESTANTS, benchmark, classical_posterior, load_predictions,
-                              psf_moments, second_moment_axis_ratio)
+from skgal._baselines import classical_posterior, psf_moments, second_moment_axis_ratio
+from skgal._benchmark import CONTESTANTS, benchmark, load_predictions
 
 pytest.importorskip("tensorflow")
 
@@ -96,3 +96,28 @@ def test_cli_and_bad_conditions(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "--conditions", "ideal"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_moments_inversion_regressor():
+    import pandas as pd
+
+    from skgal import GaussianNoise, SersicGalaxySimulator
+    from skgal.experiments import MomentsInversionRegressor
+
+    sim = SersicGalaxySimulator(image_size=32, psf=GaussianPSF(fwhm=2.0), output="flux",
+                                inclinations="isotropic", effective_radius_range=(5.0, 8.0))
+    X, _ = sim.sample(60, random_state=0, as_frame=True)
+    X["inclination"] = 85.0  # nearly edge-on: the axis ratio is q's
+    X["I_e"] = 2.0
+    images = GaussianNoise(sigma=0.01, random_state=0).transform(sim.transform(X))
+    y = np.column_stack([X["q"], X["inclination"]])
+    reg = MomentsInversionRegressor(psf=GaussianPSF(fwhm=2.0), noise_sigma=0.01)
+    reg.fit(images[:40], y[:40])
+    mean, std = reg.predict(images[40:], return_std=True)
+    assert reg.scatter_ < 0.2 and np.all(std > 0)
+    assert np.corrcoef(mean, X["q"][40:])[0, 1] > 0.8
+    with pytest.raises(ValueError, match="y must be"):
+        reg.fit(images, X["q"])
+    with pytest.raises(ValueError, match="one image channel"):
+        reg.predict(np.zeros((1, 32, 32, 2)))
+    assert isinstance(X, pd.DataFrame)

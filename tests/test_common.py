@@ -7,6 +7,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skgal import (CCDNoise, GaussianSNRNoise, ProjectionSelector, SersicGalaxySimulator,
                    ToMagnitudes)
 
+from skgal.experiments import PriorBaseline  # noqa: E402
+
 pytest.importorskip("tensorflow")
 from skgal import ProbabilisticQRegressor  # noqa: E402
 
@@ -74,7 +76,10 @@ REGRESSOR_XFAIL = {
 
 
 # The observation steps (noise, photometry) pass every check that applies: their tags
-# say they take image stacks, so scikit-learn skips the 2-D-table checks.
+# say they take image stacks, so scikit-learn skips the 2-D-table checks. So do the
+# likelihood fit and the moments inversion (tests/test_likelihood.py and
+# tests/test_benchmark.py test them directly). The prior baseline, like scikit-learn's
+# DummyRegressor, counts its input's rows and passes every check.
 
 
 def _expected_failed_checks(estimator):
@@ -88,6 +93,7 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks([SersicGalaxySimulator(image_size=8, pixel_scale=8.0),
+                          PriorBaseline(),
                           ProjectionSelector(),
                           CCDNoise(random_state=0), GaussianSNRNoise(random_state=0),
                           ToMagnitudes(),
