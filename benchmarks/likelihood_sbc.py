@@ -34,7 +34,8 @@ def write_rst(report, path):
     settings = report["settings"]
     lines = [".. list-table:: Simulation-based calibration of the likelihood fit "
              f"({settings['n_galaxies']} galaxies, ``{settings['conditions']}`` conditions, "
-             f"{settings['image_size']}-pixel stamps, {settings['n_live']} live points)",
+             f"{settings['image_size']}-pixel stamps, {settings['n_live']} live points, "
+             f"``sample=\"{settings.get('sample', 'unif')}\"``)",
              "   :header-rows: 1", "",
              "   * - parameter", "     - chi-square p-value of the ranks"]
     for name, value in report["sbc"].items():
@@ -62,6 +63,7 @@ def main():
     parser.add_argument("--radius-range", type=float, nargs=2, default=(3.0, 12.0))
     parser.add_argument("--max-offset", type=float, default=1.5)
     parser.add_argument("--n-live", type=int, default=75)
+    parser.add_argument("--sample", default="rwalk", help="dynesty's sampler")
     parser.add_argument("--dlogz", type=float, default=0.5)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -84,7 +86,7 @@ def main():
     images = model[:-1].transform(X)[..., 0]  # flux, with noise: no photometry
     fit = LikelihoodFitRegressor(simulator=model["render"], noise=model["noise"],
                                  targets=("q", "inclination"), n_live=args.n_live,
-                                 dlogz=args.dlogz, n_jobs=args.n_jobs,
+                                 dlogz=args.dlogz, n_jobs=args.n_jobs, sample=args.sample,
                                  random_state=args.seed).fit()
     parts, start = [], time.perf_counter()
     step = max(1, 2 * args.n_jobs)

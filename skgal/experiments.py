@@ -31,6 +31,7 @@ import numpy as np
 
 from ._baselines import (MomentsInversionRegressor, PriorBaseline, apparent_axis_ratio,
                          classical_estimate, prior_baseline)
+from ._benchmark import BENCHMARK_PRESETS, BenchmarkPreset, benchmark
 from ._projection import ProjectionSelector
 from ._reproduce_figures import write_figures
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
@@ -41,6 +42,8 @@ from .datasets import _jsonable as _setting_value
 from .metrics import negative_log_likelihood, regression_report, scores_by_inclination
 
 __all__ = [
+    "BENCHMARK_PRESETS",
+    "BenchmarkPreset",
     "COLUMNS",
     "DATASET_NAME",
     "METHODS",
@@ -50,6 +53,7 @@ __all__ = [
     "Preset",
     "PriorBaseline",
     "apparent_axis_ratio",
+    "benchmark",
     "classical_baseline",
     "classical_estimate",
     "load_or_simulate",

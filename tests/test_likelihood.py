@@ -91,7 +91,7 @@ def test_ccd_variance_is_the_noise_steps():
     np.testing.assert_allclose(_inverse_variance(image, GaussianNoise(sigma=0.5)), 4.0)
 
 
-def _edge_on_setup(inclination, sigma=0.002):
+def _edge_on_setup(inclination, sigma=0.01):
     sim = SersicGalaxySimulator(image_size=16, psf=GaussianPSF(fwhm=2.0), output="flux",
                                 inclinations=(inclination,),
                                 effective_radius_range=(4.0, 8.0))
@@ -102,21 +102,22 @@ def _edge_on_setup(inclination, sigma=0.002):
 
 def test_recovers_q_of_an_inclined_galaxy():
     sim, noise, X, images = _edge_on_setup(80.0)
+    # uniform draws from bootstrapped bounds: the quickest here (the default, random
+    # walks, is tested below)
     fit = LikelihoodFitRegressor(simulator=sim, noise=noise, n_live=30, dlogz=1.0,
-                                 random_state=0).fit()
+                                 sample="unif", random_state=0).fit()
     post = fit.sample_posterior(images)
-    mean, std = fit.predict(images, return_std=True)
-    assert std[0] < 0.03
+    dist = fit.distribution_from_samples(post.samples)
+    mean, std = dist.mean(), dist.std()
+    assert std[0] < 0.05
     assert abs(mean[0] - 0.3) < 3 * std[0] + 0.01
     assert post.samples.shape == (1, 1000, 3)
     assert post.n_calls[0] > 0 and post.seconds[0] > 0 and post.ess[0] > 30
     # the best fit has the true I_e, R_e and n
     np.testing.assert_allclose(post.best[0][:3], [0.5, 6.0, 1.0], rtol=0.05)
     # scored like the network; deterministic, and a pickled fit gives the same answer
-    dist = fit.distribution_from_samples(post.samples)
-    assert nll_scorer(fit, images, [0.3]) == pytest.approx(float(dist.logpdf([0.3])[0]))
     again = pickle.loads(pickle.dumps(fit))
-    np.testing.assert_array_equal(again.sample_posterior(images).samples, post.samples)
+    assert nll_scorer(again, images, [0.3]) == float(dist.logpdf([0.3])[0])
     assert clone(fit).get_params()["n_live"] == 30
 
 
@@ -124,7 +125,7 @@ def test_face_on_leaves_q_uncertain():
     # face-on, the image fixes I_e q, not q: the posterior spans the prior
     sim, noise, X, images = _edge_on_setup(0.0)
     fit = LikelihoodFitRegressor(simulator=sim, noise=noise, n_live=30, dlogz=1.0,
-                                 random_state=0).fit()
+                                 sample="unif", random_state=0).fit()
     dist = fit.predict_distribution(images)
     assert dist.std()[0] > 0.1
     low, high = dist.interval(0.95)

@@ -21,7 +21,7 @@ def draw():
     noise = GaussianNoise(sigma=0.4, random_state=2)  # peak signal-to-noise about 25
     images = noise.transform(sim.transform(X))
     fit = LikelihoodFitRegressor(simulator=sim, noise=noise, targets=("q", "inclination"),
-                                 n_live=60, random_state=0).fit()
+                                 n_live=60, sample="unif", random_state=0).fit()
     post = fit.sample_posterior(images)
     dist = fit.distribution_from_samples(post.samples)
     q_grid = np.linspace(0.2, 1.0, 400)
