@@ -274,9 +274,8 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
     sample : {"rwalk", "rslice", "unif"}, default="rwalk"
         dynesty's way of drawing a new live point: a random walk (or slice) from a live
         point within the likelihood bound, or uniform draws within the bounding
-        ellipsoids (bootstrapped, so that they hold the whole contour). Uniform draws
-        without bootstrapping gave too narrow posteriors of ``q`` in the
-        simulation-based calibration (``benchmarks/likelihood_sbc.py``).
+        ellipsoids (bootstrapped, so that they hold the whole contour, which is safe
+        but slow here).
     n_draws : int, default=1000
         Posterior draws per galaxy behind the density estimate.
     tolerance : float, default=1e-3
