@@ -280,8 +280,9 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
         Posterior draws per galaxy behind the density estimate.
     tolerance : float, default=1e-3
         The Fourier engine's error bound, as a fraction of the face-on central surface
-        brightness (the simulator uses 1e-9). The errors this gives are below 1e-6 of
-        the peak (tested), far below any image's noise, at a fifth of the cost.
+        brightness (the simulator uses 1e-9). The errors this gives are below 1e-5 of
+        the image's peak (tested), far below any noise, at a third to a tenth of the
+        cost (``benchmarks/bench_likelihood_render.py``).
     n_jobs : int, default=None
         Galaxies fitted in parallel (joblib processes; dask through
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.
