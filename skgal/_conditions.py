@@ -177,7 +177,8 @@ def _ground():
 
 def _space():
     pixel, zero_point, variance = 0.03, 26.13, 6.55e-6
-    samples = np.load(os.path.join(_DATA, "aegis_f814w_psf_14886.npy"))
+    with np.load(os.path.join(_DATA, "aegis_galaxies.npz")) as data:
+        samples = data["psf_F814W_14886"].astype(np.float64)
     psf = ImagePSF(samples, pixel_scale=1.0)
     sigma = math.sqrt(variance)
     nea = 1.0 / float(np.sum(psf.image ** 2))
