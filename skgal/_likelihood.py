@@ -13,7 +13,8 @@ variance of the noise step that made the image:
   images of the named conditions the Poisson law is Gaussian to high accuracy.
 
 The model is linear in ``I_e``, so ``I_e`` is marginalised analytically over its
-uniform prior (a truncated Gaussian integral); the sampler explores the other
+uniform prior (a truncated Gaussian integral), or the total flux over its uniform
+prior when the simulator has a ``flux_range``; the sampler explores the other
 parameters, whose priors are the simulator's: uniform ``R_e``, ``n`` and ``q``;
 isotropic or uniform ``i``; uniform position angle (a periodic parameter) and
 offsets. The sampler is dynesty's static nested sampler with multi-ellipsoid bounds:
@@ -46,6 +47,7 @@ from ._distributions import MultivariateNormalMixture, NormalMixture
 from ._fourier import _Grids, render_psf
 from ._image_step import check_images
 from ._noise import CCDNoise, GaussianNoise, galaxy_generators
+from ._profile import total_flux
 from ._simulator import SersicGalaxySimulator
 
 __all__ = ["LikelihoodFitRegressor", "marginal_intensity_loglike"]
@@ -117,7 +119,11 @@ class _Model:
         self.sampling = simulator.sampling
         self.psf = simulator.psf
         self.tol = float(tolerance)
-        self.intensity = priors["intensity_range"]
+        # the light's prior: I_e uniform, or (flux_range) the total flux uniform; the
+        # model is linear in either, so either is marginalised analytically
+        self.flux_prior = priors["flux_range"] is not None
+        self.intensity = priors["flux_range"] if self.flux_prior \
+            else priors["intensity_range"]
         names, ranges = ["R_e", "n", "q"], [priors["effective_radius_range"],
                                              priors["sersic_index_range"],
                                              priors["flattening_range"]]
@@ -161,8 +167,16 @@ class _Model:
                 x[j] = lo + (hi - lo) * u[j]
         return x
 
+    def unit(self, theta):
+        """The brightness parameter's scale: ``I_e`` per unit of the marginalised one."""
+        if not self.flux_prior:
+            return 1.0
+        ix = self.index
+        return 1.0 / total_flux(1.0, theta[ix["R_e"]], theta[ix["n"]], theta[ix["q"]])
+
     def template(self, theta):
-        """The image at ``I_e = 1`` (float64, size x size)."""
+        """The image at a unit of the marginalised brightness: ``I_e = 1``, or a total
+        flux of 1 with ``flux_range`` (float64, size x size)."""
         if self.grids is None:  # built lazily: a fitted estimator pickles small
             self.grids = _Grids(self.psf, self.d, floor=self.tol * 0.1)
         ix = self.index
@@ -171,7 +185,7 @@ class _Model:
         ox = theta[ix["x_offset"]] if "x_offset" in ix else 0.0
         oy = theta[ix["y_offset"]] if "y_offset" in ix else 0.0
         one = np.ones(1)
-        return render_psf(one, one * theta[ix["R_e"]], one * theta[ix["n"]],
+        return render_psf(one * self.unit(theta), one * theta[ix["R_e"]], one * theta[ix["n"]],
                           one * theta[ix["q"]], one * incl, one * pa, one * ox, one * oy,
                           psf=self.psf, image_size=self.size, pixel_scale=self.d,
                           sampling=self.sampling, grids=self.grids, tol=self.tol)[0]
@@ -213,8 +227,9 @@ def _fit_one(model, image, weight, rng, n_live, dlogz, max_calls, sample, n_draw
     weights /= weights.sum()
     draws = res.samples[rng.choice(len(weights), size=n_draws, p=weights)]
     best = res.samples[int(np.argmax(res.logl))]
-    _, best_intensity = marginal_intensity_loglike(image, model.template(best), weight,
-                                                   model.intensity)
+    _, best_brightness = marginal_intensity_loglike(image, model.template(best), weight,
+                                                    model.intensity)
+    best_intensity = best_brightness * model.unit(best)
     ess = 1.0 / float(np.sum(weights ** 2))
     return dict(samples=draws, logz=float(res.logz[-1]), logz_err=float(res.logzerr[-1]),
                 n_calls=int(np.sum(res.ncall)), seconds=seconds, ess=ess,
@@ -250,7 +265,8 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
 
     Each image is fitted on its own with the simulator's forward model (render, PSF,
     pixel) and the noise step's likelihood, by nested sampling (dynesty) over the
-    simulator's prior. ``I_e`` is marginalised analytically; ``R_e``, ``n``, ``q``,
+    simulator's prior. ``I_e`` (or the total flux, with the simulator's
+    ``flux_range``) is marginalised analytically; ``R_e``, ``n``, ``q``,
     the inclination, the position angle and the centre offset (those the simulator
     draws) are sampled. See the user guide, "Likelihood fit".
 

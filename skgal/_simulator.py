@@ -110,6 +110,14 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
     intensity_range, effective_radius_range, sersic_index_range, flattening_range : (float, float)
         Uniform prior ranges of ``I_e``, ``R_e`` (length units), ``n`` and ``q``
         used by ``sample``. Defaults: the thesis's (0.1, 1), (5, 30), (0.5, 2), (0.2, 1).
+    flux_range : (float, float) or None, default=None
+        A prior on the galaxy's total light instead of ``I_e``: ``sample`` draws the
+        total flux (:func:`skgal.total_flux`, in ``I_e`` times length cubed: the
+        image's sum times the pixel area) uniform in this range and sets
+        ``I_e = flux / total_flux(1, R_e, n, q)``; ``intensity_range`` is then unused.
+        An observed galaxy's brightness is known to a factor of a few, its ``I_e``
+        only with its size and flattening, so this is the prior that matches a
+        real stamp. ``None``: ``I_e`` uniform in ``intensity_range``.
     n_jobs : int, default=None
         Threads rendering in parallel (joblib; ``-1`` all cores). Results do not
         depend on it.
@@ -151,6 +159,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         "effective_radius_range": ["array-like"],
         "sersic_index_range": ["array-like"],
         "flattening_range": ["array-like"],
+        "flux_range": [None, "array-like"],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
     }
@@ -160,7 +169,8 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                  output="magnitude", zero_point=25.0, magnitude_limit=35.0,
                  intensity_range=(0.1, 1.0),
                  effective_radius_range=(5.0, 30.0), sersic_index_range=(0.5, 2.0),
-                 flattening_range=(0.2, 1.0), n_jobs=None, random_state=None):
+                 flattening_range=(0.2, 1.0), flux_range=None, n_jobs=None,
+                 random_state=None):
         self.image_size = image_size
         self.pixel_scale = pixel_scale
         self.inclinations = inclinations
@@ -175,6 +185,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         self.effective_radius_range = effective_radius_range
         self.sersic_index_range = sersic_index_range
         self.flattening_range = flattening_range
+        self.flux_range = flux_range
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -191,6 +202,8 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                 "sersic_index_range", self.sersic_index_range, low=0),
             "flattening_range": _check_range(
                 "flattening_range", self.flattening_range, low=0, high=1),
+            "flux_range": None if self.flux_range is None
+            else _check_range("flux_range", self.flux_range, low=0),
         }
         if not self.max_offset < self.image_size / 2:
             raise ValueError(
@@ -444,6 +457,9 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                                  "sersic_index_range", "flattening_range")):
             lo, hi = priors[key]
             X[:, j] = lo + (hi - lo) * u[:, j]
+        if priors["flux_range"] is not None:  # the same uniforms, read as total light
+            lo, hi = priors["flux_range"]
+            X[:, 0] = (lo + (hi - lo) * u[:, 0]) / total_flux(1.0, X[:, 1], X[:, 2], X[:, 3])
         for j, name in enumerate(names[4:], start=4):
             if name == "inclination":
                 if inclinations == "uniform":

@@ -13,7 +13,7 @@ from sklearn.base import clone
 
 from skgal import (CCDNoise, GaussianNoise, GaussianPSF, GaussianSNRNoise, ImagePSF,
                    LikelihoodFitRegressor, MoffatPSF, SersicGalaxySimulator,
-                   observing_conditions)
+                   observing_conditions, total_flux)
 from skgal._likelihood import _Model, _inverse_variance, marginal_intensity_loglike
 from skgal.metrics import nll_scorer
 
@@ -66,6 +66,33 @@ def test_fit_renders_match_the_simulator(psf):
         theta = X.iloc[k][list(model.names)].to_numpy()
         image = model.template(theta)
         assert np.max(np.abs(image - exact[k])) < 1e-5 * exact[k].max()
+
+
+def test_flux_prior_is_marginalised_over_the_total_light():
+    # with flux_range the evidence at fixed shape is the integral over the total flux F
+    # uniform in the range, with I_e = F / total_flux(1, ...): checked by quadrature
+    # of the Gaussian likelihood of the simulator's own image at each F
+    sim = SersicGalaxySimulator(image_size=12, psf=GaussianPSF(2.0), output="flux",
+                                inclinations=(40.0,), flux_range=(5.0, 20.0),
+                                effective_radius_range=(2.0, 4.0))
+    model = _Model(sim, 1e-3)
+    theta = np.array([3.0, 1.2, 0.4])  # R_e, n, q
+    unit = sim.transform([[1.0, *theta]])[0, ..., 0].astype(np.float64)
+    per_flux = unit / total_flux(1.0, *theta)
+    rng = np.random.default_rng(4)
+    weight = np.full(unit.shape, 1.0 / 0.02 ** 2)
+    data = 9.0 * per_flux + rng.normal(size=unit.shape) * 0.02
+    value, best = marginal_intensity_loglike(data, model.template(theta), weight, model.intensity)
+
+    def loglike(f):
+        r = data - f * per_flux
+        return float(-0.5 * np.sum(weight * r * r) + 0.5 * np.sum(np.log(weight / (2 * np.pi))))
+
+    peak = loglike(9.0)
+    integral, _ = integrate.quad(lambda f: math.exp(loglike(f) - peak), 5.0, 20.0,
+                                 points=[9.0], epsabs=0, epsrel=1e-10, limit=200)
+    assert value == pytest.approx(peak + math.log(integral / 15.0), abs=1e-4)
+    assert best == pytest.approx(9.0, rel=0.05)
 
 
 def test_prior_transform_is_the_simulators_prior():

@@ -3,9 +3,10 @@ import pytest
 from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
+from scipy import integrate, stats
 from sklearn.preprocessing import FunctionTransformer
 
-from skgal import SersicGalaxySimulator
+from skgal import SersicGalaxySimulator, sersic_emissivity, total_flux
 
 SMALL = dict(image_size=8, pixel_scale=8.0)
 
@@ -18,6 +19,26 @@ def test_sample_draws_the_prior():
     for column, (lo, hi) in enumerate([(0.1, 1.0), (5.0, 30.0), (0.5, 2.0), (0.2, 1.0)]):
         assert lo <= X[:, column].min() < lo + 0.01 * (hi - lo)
         assert hi - 0.01 * (hi - lo) < X[:, column].max() <= hi
+
+
+def test_flux_prior_draws_the_total_light_uniformly():
+    # the light integrated by quadrature of the emissivity, not total_flux, checks
+    # that I_e = flux / total_flux(1, ...) gives the drawn flux
+    sim = SersicGalaxySimulator(**SMALL, flux_range=(2.0, 5.0))
+    X, _ = sim.sample(2000, random_state=1)
+    plain, _ = SersicGalaxySimulator(**SMALL).sample(2000, random_state=1)
+    np.testing.assert_array_equal(X[:, 1:], plain[:, 1:])  # the same stream
+    I_e, R_e, n, q = X[0]
+    light, _ = integrate.dblquad(
+        lambda z, R: 2 * np.pi * R * 2 * sersic_emissivity(
+            R, z, intensity=I_e, effective_radius=R_e, sersic_index=n, flattening=q),
+        0, 60 * R_e, 0, 20 * q * R_e, epsrel=1e-10)
+    flux = 2.0 + 3.0 * np.random.RandomState(1).random_sample(4)[0]
+    assert light == pytest.approx(flux, rel=1e-6)
+    drawn = total_flux(*X.T)
+    assert stats.kstest((drawn - 2.0) / 3.0, "uniform").pvalue > 0.01
+    with pytest.raises(ValueError, match="flux_range"):
+        SersicGalaxySimulator(flux_range=(3.0, 1.0)).sample(2)
 
 
 def test_sample_is_seeded_and_a_stream():
