@@ -133,7 +133,9 @@ class ObservingConditions:
             image_size=image_size, inclinations=inclinations, position_angle=position_angle,
             max_offset=max_offset, psf=self.psf, output="flux",
             intensity_range=self.intensity_range)
-        surface = self.zero_point + 5.0 * math.log10(self.pixel_scale)  # mag / arcsec^2
+        # mag / arcsec^2; without a zero point (a stamp in counts), relative to one count
+        zero_point = 0.0 if self.zero_point is None else self.zero_point
+        surface = zero_point + 5.0 * math.log10(self.pixel_scale)
         return Pipeline([
             ("render", render),
             ("noise", clone(self.noise).set_params(random_state=random_state)),

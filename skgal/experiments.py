@@ -18,7 +18,8 @@ divided by ``std_scale_``, so the two rows differ by the recalibration alone.
 The module holds the reproduction's protocol: presets, the dataset, the split, the
 training of each method, the table's rows and the saved predictions. The parts it
 shares with ``skgal benchmark`` have their own homes, and their public names are
-re-exported here: the baselines (``skgal._baselines``), the figures
+re-exported here: the baselines (``skgal._baselines``), the real galaxies' analysis
+(``skgal._real_analysis``), the figures
 (``skgal._reproduce_figures``) and the layer that runs and reports (``skgal._runs``:
 atomic writes, provenance, checkpoints, tables, progress).
 """
@@ -33,6 +34,8 @@ from ._baselines import (MomentsInversionRegressor, PriorBaseline, apparent_axis
                          classical_estimate, prior_baseline)
 from ._benchmark import BENCHMARK_PRESETS, BenchmarkPreset, benchmark
 from ._projection import ProjectionSelector
+from ._real_analysis import (RealGalaxyAnalysis, analyse_real_galaxy, matching_forward_model,
+                             plot_real_galaxy_fits, plot_real_galaxy_posteriors, stamp_size)
 from ._reproduce_figures import write_figures
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
                     write_atomically, write_rows)
@@ -52,15 +55,21 @@ __all__ = [
     "PRESETS",
     "Preset",
     "PriorBaseline",
+    "RealGalaxyAnalysis",
+    "analyse_real_galaxy",
     "apparent_axis_ratio",
     "benchmark",
     "classical_baseline",
     "classical_estimate",
     "load_or_simulate",
     "machine",
+    "matching_forward_model",
+    "plot_real_galaxy_fits",
+    "plot_real_galaxy_posteriors",
     "prior_baseline",
     "reproduce",
     "split",
+    "stamp_size",
     "table_rows",
     "train_method",
     "versions",

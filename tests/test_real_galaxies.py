@@ -110,3 +110,52 @@ def test_cutout_larger_than_the_stamp_is_an_error(size):
     else:
         with pytest.raises(ValueError, match="smaller than the cut asked for"):
             center_cutout(stamp, size)
+
+
+def test_stamp_size_is_the_largest_cut_the_stamp_holds():
+    from skgal.experiments import stamp_size
+
+    sizes = {g.ident: stamp_size(g) for g in load_real_galaxies()}
+    # stamps 46x70, 156x142, 50x48, 44x39, 104x103
+    assert sizes == {23409: 32, 14886: 64, 9024: 48, 17038: 32, 24216: 64}
+    small = dataclasses.replace(load_real_galaxies()[0], image=np.zeros((20, 30)))
+    with pytest.raises(ValueError, match="smaller than every cut size"):
+        stamp_size(small)
+
+
+def test_matching_forward_model_brackets_the_stamps_light():
+    from skgal import total_flux
+    from skgal.experiments import matching_forward_model
+
+    galaxy = load_real_galaxies()[3]
+    cut, _ = center_cutout(galaxy.image, 32)
+    model = matching_forward_model(galaxy, cut, random_state=0)
+    render = model["render"]
+    assert render.image_size == 32 and render.output == "flux"
+    np.testing.assert_allclose(render.psf.image.sum(), 1.0, rtol=1e-6)
+    assert model["noise"].sigma == pytest.approx(np.sqrt(galaxy.noise_variance))
+    X, _ = render.sample(500, random_state=1)
+    light = total_flux(*(X[c].to_numpy() for c in ("I_e", "R_e", "n", "q")))
+    assert 0.5 * cut.sum() <= light.min() and light.max() <= 3.0 * cut.sum()
+    with pytest.raises(ValueError, match="no positive light"):
+        matching_forward_model(galaxy, -np.abs(cut))
+    with pytest.raises(TypeError, match="RealGalaxy"):
+        matching_forward_model(galaxy.image, cut)
+
+
+def test_analysis_of_a_stamp_smoke():
+    # tiny settings: the pieces fit together, the best fit's chi-square is the
+    # residual's, and the posteriors are of (q, i) within their bounds
+    from skgal.experiments import analyse_real_galaxy
+
+    galaxy = load_real_galaxies()[3]
+    res = analyse_real_galaxy(galaxy, image_size=16, n_train=64, n_validation=32, epochs=1,
+                              n_live=10, max_calls=600, random_state=0)
+    assert res.cut.shape == res.model.shape == (16, 16)
+    chi2 = np.sum((res.residual / res.sigma) ** 2) / (16 * 16 - len(res.best))
+    assert res.chi2_dof == pytest.approx(chi2)
+    assert set(res.best) >= {"I_e", "R_e", "n", "q", "inclination", "position_angle"}
+    for dist in (res.network, res.fit):
+        lo, hi = dist.marginal(0).ppf(0.001)[0], dist.marginal(0).ppf(0.999)[0]
+        assert 0.2 <= lo < hi <= 1.0
+    assert res.seconds["fit"] > 0 and res.n_calls > 0
