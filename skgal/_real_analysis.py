@@ -31,7 +31,6 @@ import pandas as pd
 from sklearn.base import clone
 
 from ._likelihood import LikelihoodFitRegressor
-from ._photometry import ToMagnitudes
 from ._profile import total_flux
 from ._real import RealGalaxy, center_cutout
 from ._runs import epoch_bar
