@@ -303,8 +303,16 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
                 raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} "
                                  f"is expecting {fitted[0]} features as input.")
             if X.shape[1:] != fitted:
+                hint = ""
+                if X.ndim == 4 and len(fitted) == 3 and X.shape[1] >= fitted[0] \
+                        and X.shape[2] >= fitted[1]:
+                    hint = ("; cut larger stamps to the fitted size with "
+                            "skgal.datasets.center_cutout(image, size)")
+                elif X.ndim == 4 and len(fitted) == 3:
+                    hint = ("; a stamp smaller than the network's input cannot be used: train "
+                            "at a smaller image size")
                 raise ValueError(f"X has images of shape {X.shape[1:]}, but "
-                                 f"{type(self).__name__} was fitted on {fitted}")
+                                 f"{type(self).__name__} was fitted on {fitted}{hint}")
         return X
 
     @property

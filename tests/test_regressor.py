@@ -143,8 +143,10 @@ def test_bad_input(fitted, data):
     X, y = data
     with pytest.raises(NotFittedError):
         ProbabilisticQRegressor().predict(X)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="smaller than the network's input"):
         fitted.predict(X[:, :8, :8, :])
+    with pytest.raises(ValueError, match="center_cutout"):
+        fitted.predict(np.pad(X, ((0, 0), (2, 2), (2, 2), (0, 0))))
     bad = X.copy()
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
