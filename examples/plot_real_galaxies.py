@@ -6,8 +6,9 @@ Five galaxies of the AEGIS field imaged by HST's ACS in F814W ship with skgal
 (GalSim's test data, BSD licence), each with its own PSF image and noise level. For
 each one, :func:`skgal.experiments.analyse_real_galaxy`:
 
-1. cuts the stamp to the network's input size (64, 48 or 32 pixels, the largest the
-   stamp holds) around its light-weighted centre;
+1. cuts the stamp to the network's input size around its light-weighted centre (here
+   32 pixels for every galaxy, which crops the two large ones; by default the largest
+   of 64, 48 and 32 that the stamp holds);
 2. simulates under the stamp's conditions: 0.03″ pixels, that galaxy's PSF image,
    white noise of its variance, random orientations and centres, and a total light
    within a factor of a few of the stamp's;
@@ -33,7 +34,8 @@ from skgal.experiments import (analyse_real_galaxy, plot_real_galaxy_fits,
 galaxies = load_real_galaxies("F814W")
 analyses = []
 for galaxy in galaxies:
-    res = analyse_real_galaxy(galaxy, n_train=600, epochs=4, n_live=30, random_state=0)
+    res = analyse_real_galaxy(galaxy, image_size=32, n_train=600, epochs=4, n_live=30,
+                              random_state=0)
     analyses.append(res)
     fit_q, net_q = res.fit.marginal(0), res.network.marginal(0)
     print(f"{galaxy.ident}: {res.cut.shape[0]} px, chi2/dof {res.chi2_dof:.2f} "

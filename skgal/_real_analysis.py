@@ -220,7 +220,7 @@ def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=3
     n_live : int, default=75
         The nested sampler's live points.
     max_calls : int, default=None
-        A budget of likelihood calls for the fit (``None``: until converged).
+        A budget of likelihood calls for the fit (``None``: the fit's own default).
     random_state : int, default=0
     n_jobs : int, default=None
         Rendering threads, and the fit's workers.
@@ -255,9 +255,10 @@ def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=3
     network = net.predict_distribution(photometry.transform(cut[None, :, :, None]))
     seconds["predict"] = time.perf_counter() - t0
 
+    budget = {} if max_calls is None else {"max_calls": int(max_calls)}
     fit = LikelihoodFitRegressor(simulator=model["render"], noise=model["noise"],
                                  targets=("q", "inclination"), n_live=n_live,
-                                 max_calls=max_calls, random_state=seed).fit()
+                                 random_state=seed, **budget).fit()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # dynesty's notes on its bounds
         post = fit.sample_posterior(cut[None])
