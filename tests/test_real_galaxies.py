@@ -159,3 +159,50 @@ def test_analysis_of_a_stamp_smoke():
         lo, hi = dist.marginal(0).ppf(0.001)[0], dist.marginal(0).ppf(0.999)[0]
         assert 0.2 <= lo < hi <= 1.0
     assert res.seconds["fit"] > 0 and res.n_calls > 0
+
+
+def test_noise_correlation_of_smoothed_white_noise_is_analytic():
+    # white noise convolved with a kernel has the kernel's autocorrelation as its
+    # correlation (for a Gaussian of s pixels, exp(-d^2 / 4 s^2), less the sampling's
+    # error at s < 1); a sky with a bright source and a gradient in it is measured
+    # away from the source
+    from scipy.ndimage import gaussian_filter
+
+    from skgal.datasets import noise_correlation
+
+    s = 0.6
+    noise = gaussian_filter(np.random.default_rng(3).normal(size=(400, 400)), s, mode="wrap")
+    variance = float(noise.var())
+    y, x = np.mgrid[:400, :400]
+    stamp = noise + 50 * np.sqrt(variance) * np.exp(-((x - 200) ** 2 + (y - 200) ** 2) / 50.0)
+    stamp += 1e-3 * np.sqrt(variance) * (x + 0.5 * y)  # a sky gradient: 0.6 sigma across
+    c = noise_correlation(stamp, variance, max_lag=3)
+    delta = np.zeros((31, 31))
+    delta[15, 15] = 1.0
+    kernel = gaussian_filter(delta, s)
+    auto = np.array([[np.sum(kernel * np.roll(kernel, (dy, dx), axis=(0, 1)))
+                      for dx in range(-3, 4)] for dy in range(-3, 4)])
+    expected = auto / auto[3, 3]
+    lag = np.arange(-3, 4)
+    continuous = np.exp(-(lag[:, None] ** 2 + lag[None, :] ** 2) / (4 * s * s))
+    np.testing.assert_allclose(expected, continuous, atol=0.07)
+    np.testing.assert_allclose(c.correlation, expected, atol=0.02)
+    assert c.variance_ratio == pytest.approx(1.0, abs=0.03)
+    # less the documented bias of the local level, 2 factor / (2 pi 16^2) at each lag
+    bias = expected.size * 2 * expected.sum() / (2 * np.pi * 16.0 ** 2)
+    assert c.factor == pytest.approx(expected.sum() - bias, abs=0.1)
+    assert c.n_pixels < 400 * 400
+    with pytest.raises(ValueError, match="sky pixels"):
+        noise_correlation(stamp[:9, :9], variance)  # 81 pixels
+    with pytest.raises(ValueError, match="noise_variance"):
+        noise_correlation(stamp, -1.0)
+
+
+def test_the_aegis_noise_is_correlated_by_drizzling():
+    # measured: neighbours correlate by about 0.45, and the catalogue's variance is the
+    # sky's to about 10%
+    for galaxy in load_real_galaxies():
+        c = galaxy.noise_correlation()
+        assert 0.3 < c.correlation[2, 3] < 0.6 and 0.3 < c.correlation[3, 2] < 0.6
+        assert 0.8 < c.variance_ratio < 1.05
+        assert c.factor > 1.5
