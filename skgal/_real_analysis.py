@@ -48,6 +48,8 @@ FLUX_FACTORS = (0.5, 3.0)
 #: the prior of R_e, pixels: from a PSF-sized core to half the cut
 MIN_EFFECTIVE_RADIUS = 1.5
 MAX_OFFSET = 2.0
+#: the simulator's default prior of the Sérsic index, kept
+SERSIC_RANGE = (0.5, 2.0)
 
 
 def stamp_size(galaxy, sizes=CUT_SIZES):
@@ -114,12 +116,13 @@ def matching_forward_model(galaxy, cut, *, random_state=0, n_jobs=None):
     flux_range = (FLUX_FACTORS[0] * light, FLUX_FACTORS[1] * light)
     radii = (MIN_EFFECTIVE_RADIUS, size / 2.0)
     # I_e of those fluxes over the prior's shapes: what conditions() needs as a range
-    extremes = [total_flux(1.0, r, n, q) for r in radii for n in (0.5, 2.0) for q in Q_BOUNDS]
+    extremes = [total_flux(1.0, r, n, q) for r in radii for n in SERSIC_RANGE for q in Q_BOUNDS]
     intensity = (flux_range[0] / max(extremes), flux_range[1] / min(extremes))
     conditions = galaxy.conditions(intensity_range=intensity)
     model = conditions.forward_model(image_size=size, max_offset=MAX_OFFSET,
                                      random_state=random_state)
     model["render"].set_params(flux_range=flux_range, effective_radius_range=radii,
+                               sersic_index_range=SERSIC_RANGE, flattening_range=Q_BOUNDS,
                                n_jobs=n_jobs)
     return model
 
@@ -175,6 +178,27 @@ class RealGalaxyAnalysis:
     def residual(self):
         """The cut minus the best-fit model, counts per pixel."""
         return self.cut - self.model
+
+    @property
+    def at_prior_edge(self):
+        """The best fit's parameters within 1% of their prior's range from its edge:
+        where the model would go further if the prior let it, a sign that it does
+        not describe the galaxy.
+
+        Returns
+        -------
+        list of str
+        """
+        size = self.cut.shape[0]
+        ranges = {"R_e": (MIN_EFFECTIVE_RADIUS, size / 2.0), "n": SERSIC_RANGE,
+                  "q": Q_BOUNDS, "x_offset": (-MAX_OFFSET, MAX_OFFSET),
+                  "y_offset": (-MAX_OFFSET, MAX_OFFSET)}
+        edge = []
+        for name, (lo, hi) in ranges.items():
+            value = self.best.get(name)
+            if value is not None and min(value - lo, hi - value) < 0.01 * (hi - lo):
+                edge.append(name)
+        return edge
 
 
 def _train_network(model, n_train, n_validation, epochs, seed, workdir, n_jobs, progress):
@@ -305,8 +329,8 @@ def plot_real_galaxy_fits(analyses):
                          f"n = {res.best['n']:.1f}", fontsize=8)
         row[2].imshow(res.residual / res.sigma, origin="lower", cmap="RdBu_r", vmin=-5,
                       vmax=5)
-        row[2].set_title(f"residual / σ: χ²/dof {res.chi2_dof:.2f} "
-                         f"({res.chi2_dof_galaxy:.1f} on the galaxy)", fontsize=8)
+        row[2].set_title(f"residual / σ; χ²/dof {res.chi2_dof:.2f}, "
+                         f"{res.chi2_dof_galaxy:.1f} on it", fontsize=8)
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -315,7 +339,8 @@ def plot_real_galaxy_fits(analyses):
 
 
 def plot_real_galaxy_posteriors(analyses):
-    """The network's and the fit's marginal posteriors of ``q`` and ``i`` per stamp.
+    """The network's and the fit's marginal posteriors of ``q`` and ``i`` per stamp,
+    each density scaled to its peak (their widths differ by up to a hundredfold).
 
     Parameters
     ----------
@@ -336,7 +361,8 @@ def plot_real_galaxy_posteriors(analyses):
                                    ("likelihood fit", res.fit, dict(color="k", lw=2))):
             for ax, j, grid in ((row[0], 0, q_grid), (row[1], 1, i_grid)):
                 marginal = dist.marginal(j)[np.zeros(grid.size, dtype=int)]
-                ax.plot(grid, marginal.pdf(grid), label=label, **style)
+                density = marginal.pdf(grid)
+                ax.plot(grid, density / density.max(), label=label, **style)
         row[0].set_ylabel(f"{res.galaxy.ident}", fontsize=8)
         for ax in row:
             ax.set_yticks([])

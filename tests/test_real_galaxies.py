@@ -159,6 +159,9 @@ def test_analysis_of_a_stamp_smoke():
         lo, hi = dist.marginal(0).ppf(0.001)[0], dist.marginal(0).ppf(0.999)[0]
         assert 0.2 <= lo < hi <= 1.0
     assert res.seconds["fit"] > 0 and res.n_calls > 0
+    assert set(res.at_prior_edge) <= {"R_e", "n", "q", "x_offset", "y_offset"}
+    edged = dataclasses.replace(res, best={**res.best, "n": 1.999, "q": 0.5})
+    assert "n" in edged.at_prior_edge and "q" not in edged.at_prior_edge
 
 
 def test_noise_correlation_of_smoothed_white_noise_is_analytic():
