@@ -399,8 +399,8 @@ def build_parser():
                     "likelihood, score every contestant on the same test galaxies, and write "
                     "benchmark.md/.csv, results.json, predictions.npz and figures/.")
     ben.add_argument("--preset", choices=("smoke", "quick", "paper"), default="quick",
-                     help="smoke: seconds (the tests'); quick: minutes; paper: under an hour on "
-                          "2 cores")
+                     help="smoke: seconds (the tests'); quick: minutes; paper: about three "
+                          "hours on 2 cores, resumable (its 200 likelihood fits take most)")
     ben.add_argument("--conditions", choices=("ground", "space"), default="ground",
                      help="named observing conditions (see the Observing page)")
     ben.add_argument("--out", default=None, help="output directory (default "
