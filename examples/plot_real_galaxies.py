@@ -21,8 +21,11 @@ A real galaxy is not a Sérsic disc times a Gaussian: it has a bulge, arms, clum
 dust, and the drizzled noise is correlated between pixels. A χ²/dof well above 1 on
 the galaxy and structure in the residual say where the model fails; there the
 posterior of ``q`` is the model's answer, narrower than the truth allows, not the
-galaxy's. The settings here are small so that the example runs in minutes; the
-:doc:`real-galaxies page <../real_galaxies>` shows a run with larger ones.
+galaxy's. The settings here are small so that the example runs in a few minutes:
+500 training galaxies seen 3 times, and a fit of 25 live points stopped after 6,000
+likelihood calls, before it has converged, so its posteriors are rougher and wider
+than a full fit's. The :doc:`real-galaxies page <../real_galaxies>` shows a converged
+run with larger settings and what it finds.
 """
 
 import matplotlib.pyplot as plt
@@ -34,8 +37,8 @@ from skgal.experiments import (analyse_real_galaxy, plot_real_galaxy_fits,
 galaxies = load_real_galaxies("F814W")
 analyses = []
 for galaxy in galaxies:
-    res = analyse_real_galaxy(galaxy, image_size=32, n_train=600, epochs=4, n_live=30,
-                              random_state=0)
+    res = analyse_real_galaxy(galaxy, image_size=32, n_train=500, epochs=3, n_live=25,
+                              max_calls=6000, random_state=0)
     analyses.append(res)
     fit_q, net_q = res.fit.marginal(0), res.network.marginal(0)
     print(f"{galaxy.ident}: {res.cut.shape[0]} px, chi2/dof {res.chi2_dof:.2f} "
@@ -52,8 +55,8 @@ plot_real_galaxy_fits(analyses)
 # %%
 # Posteriors of q and of the inclination
 # --------------------------------------
-# Where the fit's χ²/dof is near 1, its posterior is the model's best answer; the
-# network, trained on few simulations here, is wider. Where χ²/dof is large, neither
-# is the galaxy's ``q``.
+# Each density is scaled to its peak. Where the fit's χ²/dof is near 1, its posterior
+# is the model's best answer; the network, trained on few simulations here, stays
+# near the prior. Where χ²/dof is large, neither is the galaxy's ``q``.
 plot_real_galaxy_posteriors(analyses)
 plt.show()

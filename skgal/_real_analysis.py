@@ -352,8 +352,12 @@ def plot_real_galaxy_posteriors(analyses):
     """
     import matplotlib.pyplot as plt
 
-    q_grid = np.linspace(Q_BOUNDS[0] + 1e-3, Q_BOUNDS[1] - 1e-3, 300)
-    i_grid = np.linspace(0.3, 89.7, 300)
+    from scipy.special import expit
+
+    # grids even in logit space, fine at the bounds where a posterior can pile up
+    t = expit(np.linspace(-11.0, 11.0, 801))
+    q_grid = Q_BOUNDS[0] + (Q_BOUNDS[1] - Q_BOUNDS[0]) * t
+    i_grid = I_BOUNDS[0] + (I_BOUNDS[1] - I_BOUNDS[0]) * t
     fig, axes = plt.subplots(len(analyses), 2, figsize=(7.2, 1.9 * len(analyses)),
                              squeeze=False)
     for row, res in zip(axes, analyses):
@@ -361,8 +365,9 @@ def plot_real_galaxy_posteriors(analyses):
                                    ("likelihood fit", res.fit, dict(color="k", lw=2))):
             for ax, j, grid in ((row[0], 0, q_grid), (row[1], 1, i_grid)):
                 marginal = dist.marginal(j)[np.zeros(grid.size, dtype=int)]
-                density = marginal.pdf(grid)
-                ax.plot(grid, density / density.max(), label=label, **style)
+                density = np.nan_to_num(marginal.pdf(grid))
+                peak = density.max()
+                ax.plot(grid, density / peak if peak > 0 else density, label=label, **style)
         row[0].set_ylabel(f"{res.galaxy.ident}", fontsize=8)
         for ax in row:
             ax.set_yticks([])
