@@ -11,7 +11,8 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import binary_dilation, gaussian_filter
+from sklearn.utils import Bunch
 
 from ._conditions import ObservingConditions
 from ._noise import GaussianNoise
@@ -268,9 +269,6 @@ def noise_correlation(image, noise_variance, *, max_lag=2, smoothing=3.0, cleara
     >>> round(c.variance_ratio, 1), bool(abs(c.factor - 1) < 0.1)
     (1.0, True)
     """
-    from scipy.ndimage import binary_dilation
-    from sklearn.utils import Bunch
-
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:
         raise ValueError(f"image must be 2-D; got shape {image.shape}")

@@ -101,6 +101,8 @@ def matching_forward_model(galaxy, cut, *, random_state=0, n_jobs=None):
 
     Raises
     ------
+    TypeError
+        ``galaxy`` is not a :class:`~skgal.datasets.RealGalaxy`.
     ValueError
         A stamp with no positive light, no noise level, or a PSF on other pixels.
     """
@@ -249,7 +251,8 @@ def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=3
     n_jobs : int, default=None
         Rendering threads, and the fit's workers.
     workdir : str, default=None
-        Where the training set is written; a temporary folder when ``None``.
+        The folder in which a temporary folder holds the training set while the network
+        trains (removed afterwards); the system's temporary folder when ``None``.
     progress : bool, default=False
 
     Returns
