@@ -15,10 +15,11 @@ recalibration (``recalibrate=True``: a temperature fitted on the validation spli
 the last columns give the quantile recalibration (``recalibrate="quantile"``) of the
 same network, fitted on the same validation galaxies.
 
-With ``--fresh-epochs E``, the random method is also trained on fresh simulations
-(:class:`skgal.FreshSimulations`, one of the four views per new galaxy,
-``--fresh-steps`` batches of 32 per epoch) with the thesis's training galaxies as the
-fixed validation set, and scored on the same test images.
+With ``--fresh-epochs E``, each method is also trained on fresh simulations
+(:class:`skgal.FreshSimulations`: new galaxies every batch, seen at the method's
+inclination, or at one of the four for ``random``; ``--fresh-steps`` batches of 32 per
+epoch) with the thesis's training galaxies as the fixed validation set, and scored on the
+same test images.
 
 Usage::
 
@@ -93,13 +94,15 @@ def main():
             selector = ProjectionSelector("fixed", inclination=float(method.split("-")[1]))
         images = selector.fit(stacks[:1]).transform(stacks)
         runs = [] if args.fresh_only else [(name, False) for name in args.heads]
-        if method == "random" and args.fresh_epochs:
+        if args.fresh_epochs:
             runs += [(name, True) for name in args.heads]
         for name, fresh in runs:
             tic = time.perf_counter()
             if fresh:  # new galaxies every batch; the training galaxies validate
+                views = (sim.inclinations if method == "random"
+                         else (float(method.split("-")[1]),))
                 source = FreshSimulations(sim, steps_per_epoch=args.fresh_steps,
-                                          inclination_choices=sim.inclinations)
+                                          inclination_choices=views)
                 reg = ProbabilisticQRegressor(epochs=args.fresh_epochs, random_state=args.seed,
                                               recalibrate=True, training_source=source,
                                               workers=args.fresh_workers,
