@@ -87,6 +87,16 @@ class PredictiveDistribution:
         """Probability density at ``y`` (see :meth:`logpdf`)."""
         return np.exp(self.logpdf(y))
 
+    def marginal(self, j):
+        """The distribution of target ``j`` alone: for one target, ``j = 0``, itself.
+
+        Joint distributions (:class:`MultivariateNormalMixture`) return their
+        marginal, so code written for several targets takes one-target ones too.
+        """
+        if not (isinstance(j, numbers.Integral) and 0 <= j < self.n_targets):
+            raise ValueError(f"j must be a target index in [0, {self.n_targets}); got {j!r}")
+        return self
+
     def interval(self, coverage=0.68):
         """Central interval holding ``coverage`` of the probability: ``(lower, upper)``.
 

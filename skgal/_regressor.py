@@ -158,6 +158,11 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         temperature (1 unless recalibrated so).
     calibration_knots_ : (ndarray, ndarray) or None
         The PIT map of ``recalibrate="quantile"``.
+    validation_indices_ : ndarray of int
+        Rows of the ``X`` given to ``fit`` that were held out to validate (and
+        recalibrate) rather than to train: empty when ``validation_split`` is 0, every
+        row with a ``training_source``. A recalibration of one's own can be fitted on
+        them without touching the test set.
     head_ : GaussianHead or MixtureHead
         The head in use.
     n_targets_ : int
@@ -409,6 +414,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         n_val = n_val if 1 <= n_val < len(y) else 0
         val, train = order[:n_val], order[n_val:]
         self._has_validation = n_val > 0
+        self.validation_indices_ = np.sort(val)
         self.head_ = make_head(self.head, self.n_components)
         self.n_targets_ = 1 if y.ndim == 1 else y.shape[1]
         self.target_spaces_ = self._target_spaces(y.reshape(len(y), -1)[train])
@@ -458,6 +464,7 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
             raise ValueError(f"the training_source gives {source.n_targets} targets but y "
                              f"(the validation targets) has {n_targets}")
         self._has_validation = True
+        self.validation_indices_ = np.arange(len(y))
         self.head_ = make_head(self.head, self.n_components)
         self.n_targets_ = n_targets
         self.target_spaces_ = self._target_spaces(y.reshape(len(y), -1),

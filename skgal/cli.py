@@ -233,25 +233,25 @@ def _quiet_tensorflow():
 def _reproduce(args):
     if not args.verbose:
         _quiet_tensorflow()
-    from .experiments import PAPER_NLL, reproduce
+    from .experiments import PAPER_NLL, QUANTILE, reproduce
 
     out = args.out or f"reproduce-{args.preset}"
     summary = reproduce(out, args.preset, seed=args.seed, n_jobs=args.n_jobs,
                         progress=not args.quiet)
     if not args.quiet:
         print(f"\n{'method':22s} {'test NLL':>9s} {'recalibrated':>13s} {'thesis':>7s} "
-              f"{'RMSE':>6s} {'cov68':>6s}")
+              f"{'RMSE':>6s} {'cov68':>6s} {'quantile-recalibrated cov68/95':>31s}")
         rows = {(r["method"], r["calibration"]): r for r in summary["table"]}
-        for method in PAPER_NLL:
+        for method in (*PAPER_NLL, "isotropic", "isotropic: inclination"):
             if (method, "as trained") in rows:
                 raw, recal = rows[(method, "as trained")], rows[(method, "recalibrated")]
+                quantile = rows.get((method, QUANTILE))
+                thesis = PAPER_NLL.get(method)
                 print(f"{method:22s} {raw['nll']:9.3f} {recal['nll']:13.3f} "
-                      f"{PAPER_NLL[method]:7.3f} {raw['rmse']:6.3f} {raw['coverage_68']:6.2f}")
-        for method in ("isotropic", "isotropic: inclination"):
-            if (method, "as trained") in rows:
-                raw, recal = rows[(method, "as trained")], rows[(method, "recalibrated")]
-                print(f"{method:22s} {raw['nll']:9.3f} {recal['nll']:13.3f} {'':7s} "
-                      f"{raw['rmse']:6.3f} {raw['coverage_68']:6.2f}")
+                      f"{'' if thesis is None else f'{thesis:.3f}':>7s} {raw['rmse']:6.3f} "
+                      f"{raw['coverage_68']:6.2f} "
+                      + (f"{quantile['coverage_68']:25.2f} /{quantile['coverage_95']:.2f}"
+                         if quantile else ""))
         for (method, calibration), r in rows.items():
             if calibration == "baseline":
                 print(f"{method:22s} {r['nll']:9.3f} {'':13s} {'':7s} {r['rmse']:6.3f} "

@@ -33,6 +33,7 @@ import numpy as np
 from ._baselines import (MomentsInversionRegressor, PriorBaseline, apparent_axis_ratio,
                          classical_estimate, prior_baseline)
 from ._benchmark import BENCHMARK_PRESETS, BenchmarkPreset, benchmark
+from ._distributions import Normal, QuantileRecalibrated, quantile_knots
 from ._projection import ProjectionSelector
 from ._real_analysis import (RealGalaxyAnalysis, analyse_real_galaxy, matching_forward_model,
                              plot_real_galaxy_fits, plot_real_galaxy_posteriors, stamp_size)
@@ -317,16 +318,63 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
                                   random_state=seed, callbacks=callbacks, verbose=verbose)
     reg.fit(images[train], data.target[train])
     mean, std = reg.predict(images[test], return_std=True)
+    val = np.asarray(train)[reg.validation_indices_]
+    val_mean, val_std = reg.predict(images[val], return_std=True)
+    knots = quantile_knots_of(Normal(val_mean, val_std / reg.std_scale_), data.target[val])
     return {
         "method": method,
         "mean": mean,
         "std": std / reg.std_scale_,
         "std_recalibrated": std,
         "inclination": inclination[test, 0] if method != "all" else np.full(len(test), np.nan),
+        "quantile_knots": knots,
         "history": reg.history_,
         "std_scale": reg.std_scale_,
         "seconds": time.perf_counter() - start,
     }
+
+
+def quantile_knots_of(dist, y):
+    """The quantile recalibration's knots for each target of ``dist``, from held-out ``y``.
+
+    The recalibration of :class:`skgal.QuantileRecalibrated` (``recalibrate="quantile"``),
+    fitted on the validation galaxies of a network trained without it: each target's
+    marginal gets its own map, so that its central intervals cover their nominal
+    fractions on those galaxies.
+
+    Parameters
+    ----------
+    dist : PredictiveDistribution
+        The network's distributions (as trained) for the validation galaxies.
+    y : array-like of shape (n,) or (n, n_targets)
+        Their true values.
+
+    Returns
+    -------
+    ndarray of shape (n_targets, 2, n_levels)
+        ``knots[j] = (u, v)``: target ``j``'s PIT values and the levels they map to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import Normal
+    >>> from skgal.experiments import quantile_knots_of
+    >>> y = np.random.RandomState(0).normal(0, 2, 500)   # twice as wide as predicted
+    >>> knots = quantile_knots_of(Normal(np.zeros(500), np.ones(500)), y)
+    >>> knots.shape, bool(knots[0, 0, 1] < knots[0, 1, 1])   # the PIT piles at the ends
+    ((1, 2, 27), True)
+    """
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    return np.stack([np.stack(quantile_knots(dist.marginal(j).cdf(y[:, j])))
+                     for j in range(y.shape[1])])
+
+
+def quantile_recalibrated(dist, knots):
+    """Target ``j`` of ``dist`` recalibrated by ``knots[j]`` (:func:`quantile_knots_of`).
+
+    Returns one :class:`skgal.QuantileRecalibrated` per target, in a list.
+    """
+    return [QuantileRecalibrated(dist.marginal(j), (k[0], k[1])) for j, k in enumerate(knots)]
 
 
 def isotropic_views(data, seed):
@@ -364,6 +412,9 @@ def _train_isotropic(data, train, test, *, epochs, seed, batch_size, learning_ra
     dist = reg.predict_distribution(images[test])
     raw = dist.with_scale(1 / reg.std_scale_)
     q_raw, q_dist = raw.marginal(0), dist.marginal(0)
+    val = np.asarray(train)[reg.validation_indices_]
+    raw_val = reg.predict_distribution(images[val]).with_scale(1 / reg.std_scale_)
+    knots = quantile_knots_of(raw_val, y[val])
     return {
         "method": "isotropic",
         "mean": q_dist.mean(),
@@ -372,6 +423,7 @@ def _train_isotropic(data, train, test, *, epochs, seed, batch_size, learning_ra
         "inclination": inclination[test],
         "distribution": raw,
         "distribution_recalibrated": dist,
+        "quantile_knots": knots,
         "history": reg.history_,
         "std_scale": reg.std_scale_,
         "seconds": time.perf_counter() - start,
@@ -428,9 +480,14 @@ def classical_baseline(data, method, train, test, *, seed):
     return mean[test], std[test], inclination[test, 0]
 
 
+#: The table's name for the quantile recalibration (:func:`quantile_knots_of`).
+QUANTILE = "quantile-recalibrated"
+
+
 def table_rows(results, baselines, q_test):
-    """Rows of table 1: every method as trained and recalibrated, the random method
-    per inclination, and the baselines.
+    """Rows of table 1: every method as trained, recalibrated (by the network's
+    temperature) and quantile-recalibrated, the random method per inclination, and the
+    baselines.
 
     Parameters
     ----------
@@ -445,7 +502,8 @@ def table_rows(results, baselines, q_test):
     -------
     list of dict
         One dict per row, with the keys of :data:`COLUMNS`: ``method``, ``calibration``
-        (``"as trained"``, ``"recalibrated"`` or ``"baseline"``), ``paper_nll`` (None
+        (``"as trained"``, ``"recalibrated"``, ``"quantile-recalibrated"`` (where the
+        result has ``quantile_knots``) or ``"baseline"``), ``paper_nll`` (None
         where the thesis has no value) and the :func:`skgal.metrics.regression_report`.
 
     Examples
@@ -460,15 +518,17 @@ def table_rows(results, baselines, q_test):
     rows = []
     for method, res in results.items():
         if "distribution" in res:  # a joint (q, i) method: each target's marginal
-            for calibration, key in (("as trained", "distribution"),
-                                     ("recalibrated", "distribution_recalibrated")):
-                dist = res[key]
+            quantile = quantile_recalibrated(res["distribution"], res["quantile_knots"])
+            for calibration, dists in (
+                    ("as trained", [res["distribution"].marginal(j) for j in (0, 1)]),
+                    ("recalibrated", [res["distribution_recalibrated"].marginal(j)
+                                      for j in (0, 1)]),
+                    (QUANTILE, quantile)):
                 rows.append({"method": method, "calibration": calibration,
-                             "paper_nll": None,
-                             **regression_report(q_test, dist.marginal(0))})
+                             "paper_nll": None, **regression_report(q_test, dists[0])})
                 rows.append({"method": f"{method}: inclination", "calibration": calibration,
                              "paper_nll": None,
-                             **regression_report(res["inclination"], dist.marginal(1))})
+                             **regression_report(res["inclination"], dists[1])})
             continue
         for calibration, std in (("as trained", res["std"]),
                                  ("recalibrated", res["std_recalibrated"])):
@@ -480,6 +540,11 @@ def table_rows(results, baselines, q_test):
                 for incl, report in by_i.items():
                     rows.append({"method": f"random @ i={incl:g}", "calibration": calibration,
                                  "paper_nll": None, **report})
+        if "quantile_knots" in res:
+            dist, = quantile_recalibrated(Normal(res["mean"], res["std"]),
+                                          res["quantile_knots"])
+            rows.append({"method": method, "calibration": QUANTILE,
+                         "paper_nll": PAPER_NLL[method], **regression_report(q_test, dist)})
     for name, (mean, std) in baselines.items():
         rows.append({"method": name, "calibration": "baseline", "paper_nll": None,
                      **regression_report(q_test, mean, std)})
@@ -536,7 +601,12 @@ def write_predictions(data, results, test, out_dir):
       ``params`` (n_test, k) the test galaxies' parameters with ``param_names``, and
       ``q_true`` (n_test,);
     - ``mean``, ``std`` (as trained), ``std_recalibrated`` and ``inclination`` (of the
-      channel each prediction saw, degrees; NaN for ``"all"``), each (n_methods, n_test).
+      channel each prediction saw, degrees; NaN for ``"all"``), each (n_methods, n_test);
+    - ``quantile_knots`` (n_methods, 2, n_levels): the quantile recalibration of ``q``
+      (:func:`quantile_knots_of`), so that
+      ``QuantileRecalibrated(Normal(mean[j], std[j]), quantile_knots[j])`` is method
+      ``j``'s recalibrated prediction (``isotropic``'s knots map its mixture's ``q``
+      marginal, kept in ``trained/isotropic.npz``, not a Gaussian).
 
     Parameters
     ----------
@@ -579,12 +649,15 @@ def write_predictions(data, results, test, out_dir):
     }
     for key in ("mean", "std", "std_recalibrated", "inclination"):
         arrays[key] = np.stack([np.asarray(results[m][key], dtype=float) for m in methods])
+    if all("quantile_knots" in results[m] for m in methods):
+        arrays["quantile_knots"] = np.stack([np.asarray(results[m]["quantile_knots"])[0]
+                                             for m in methods])
     path = os.path.join(out_dir, "predictions.npz")
     write_atomically(path, lambda f: np.savez_compressed(f, **arrays), mode="wb")
     return path
 
 
-_TRAINED_ARRAYS = ("mean", "std", "std_recalibrated", "inclination")
+_TRAINED_ARRAYS = ("mean", "std", "std_recalibrated", "inclination", "quantile_knots")
 
 
 def _save_trained(path, run_settings, result):

@@ -118,6 +118,38 @@ def test_reproduce_saves_the_test_predictions(tiny_run):
     assert recomputed["nll"] == pytest.approx(row["nll"])
     assert row["mean_std"] == pytest.approx(np.mean(saved["std_recalibrated"][1]))
     assert not list(out.rglob("*.partial"))
+    # and so is the quantile recalibration's row
+    from skgal import Normal, QuantileRecalibrated
+    quantile = next(r for r in summary["table"] if r["method"] == "random"
+                    and r["calibration"] == experiments.QUANTILE)
+    dist = QuantileRecalibrated(Normal(saved["mean"][1], saved["std"][1]),
+                                saved["quantile_knots"][1])
+    assert regression_report(saved["q_true"], dist)["nll"] == pytest.approx(quantile["nll"])
+
+
+def test_the_quantile_recalibration_is_fitted_on_the_validation_galaxies(tmp_path):
+    """train_method's knots make the network's PIT uniform on the galaxies its regressor
+    held out (not the test ones): every validation galaxy's PIT lands on its level."""
+    from skgal import Normal, ProbabilisticQRegressor, ProjectionSelector
+
+    data = experiments.load_or_simulate(str(tmp_path), n_galaxies=60, seed=1)
+    train, test = split(60, seed=1)
+    result = experiments.train_method(data, "fixed-90", train, test, epochs=1, seed=1)
+    knots = result["quantile_knots"]
+    assert knots.shape == (1, 2, 27) and np.all(np.diff(knots[0], axis=1) > 0)
+    # the same network again (same seed), to see which galaxies validated
+    images = ProjectionSelector("fixed", inclination=90.0).fit(data.images[:1]).transform(
+        data.images)
+    reg = ProbabilisticQRegressor(epochs=1, recalibrate=True, random_state=1,
+                                  learning_rate_schedule="cosine")
+    reg.fit(images[train], data.target[train])
+    val = np.asarray(train)[reg.validation_indices_]
+    assert len(val) == round(0.2 * len(train)) and not set(val) & set(test)
+    mean, std = reg.predict(images[val], return_std=True)
+    pit = Normal(mean, std / reg.std_scale_).cdf(data.target[val])
+    mapped = np.sort(np.interp(pit, knots[0, 0], knots[0, 1]))
+    np.testing.assert_allclose(mapped, (np.arange(len(val)) + 0.5) / len(val),
+                               atol=1.0 / len(val))
 
 
 def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monkeypatch):

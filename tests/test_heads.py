@@ -110,7 +110,8 @@ def test_fit_with_a_mixture_head(data, head):
     np.testing.assert_allclose(std, dist.std())
     assert reg.history_["loss"][-1] < reg.history_["loss"][0]
     # the temperature is the NLL's minimum over the validation split
-    val = np.random.RandomState(reg.random_state_).permutation(160)[:32]
+    val = reg.validation_indices_
+    assert len(val) == 32 and len(np.unique(val)) == 32
     raw = reg.head_.distribution(reg._predict_params(X[val]), reg.target_spaces_)
     best = -np.mean(raw.with_scale(reg.std_scale_).logpdf(q[val]))
     for s in (0.8 * reg.std_scale_, 1.25 * reg.std_scale_):
@@ -188,7 +189,8 @@ def test_quantile_recalibration_makes_the_validation_pit_uniform(data):
                                   random_state=0, recalibrate="quantile").fit(X, q)
     dist = reg.predict_distribution(X)
     assert isinstance(dist, QuantileRecalibrated) and reg.std_scale_ == 1.0
-    val = np.random.RandomState(reg.random_state_).permutation(160)[:32]
+    val = reg.validation_indices_
+    assert len(val) == 32 and len(np.unique(val)) == 32
     pit = np.sort(dist[val].cdf(q[val]))
     # on the validation split the map sends each PIT quantile to its level
     np.testing.assert_allclose(pit, (np.arange(32) + 0.5) / 32, atol=0.05)

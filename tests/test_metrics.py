@@ -141,6 +141,22 @@ def test_mixture_crps_is_the_integral_of_its_definition(bounds):
         assert crps(y[i:i + 1], row) == pytest.approx(below + above, rel=1e-7)
 
 
+def test_crps_of_an_unbounded_recalibrated_distribution_is_its_integral():
+    from skgal import QuantileRecalibrated
+
+    base = Normal([0.1, -0.4, 2.0], [0.5, 1.5, 0.2])
+    dist = QuantileRecalibrated(base, ([0, 0.1, 0.5, 0.8, 1], [0, 0.25, 0.5, 0.6, 1]))
+    y = np.array([0.3, -3.0, 2.1])
+    for i in range(3):
+        row = dist[i:i + 1]
+        F = lambda x: row.cdf([x])[0]  # noqa: E731
+        below = integrate.quad(lambda x: F(x) ** 2, -np.inf, y[i], limit=400)[0]
+        above = integrate.quad(lambda x: (1 - F(x)) ** 2, y[i], np.inf, limit=400)[0]
+        assert crps(y[i:i + 1], row) == pytest.approx(below + above, rel=1e-6)
+    identity = QuantileRecalibrated(base, ([0, 1], [0, 1]))
+    assert crps(y, identity) == pytest.approx(crps(y, base), rel=1e-7)
+
+
 def test_joint_scores_and_per_target_reports():
     rng = np.random.RandomState(0)
     tril = np.tile(np.array([[0.5, 0.0], [0.3, 0.4]]), (30, 1, 1, 1))
