@@ -146,29 +146,47 @@ def _scores(dist, joint, q, inclination, seconds):
     return row
 
 
+def joint_network(source, *, epochs, batch_size, random_state, label=None, **network):
+    """The bounded (q, i) mixture network trained on a ``training_source``.
+
+    The one configuration that ``skgal benchmark`` and the real galaxies' analysis
+    train: five Gaussians in the logit space of the prior's ``q`` in [0.2, 1] and
+    ``i`` in [0, 90] degrees, a cosine learning rate and a temperature recalibration.
+    ``label`` names a progress bar over the epochs (none when None); ``network``
+    passes other settings (``dropout``, say) to the regressor.
+    """
+    from ._regressor import ProbabilisticQRegressor
+
+    return ProbabilisticQRegressor(
+        head="bounded_mixture", n_components=5, target_bounds=[Q_BOUNDS, I_BOUNDS],
+        recalibrate="temperature", training_source=source, epochs=epochs,
+        batch_size=batch_size, learning_rate_schedule="cosine", random_state=random_state,
+        callbacks=[epoch_bar(label, epochs)] if label else None, **network)
+
+
+def fit_quietly(reg, X, y):
+    """``reg.fit(X, y)`` without the UserWarnings that training from a source raises."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return reg.fit(X, y)
+
+
 def _train_network(kind, path, rows, val, preset, model, seed, progress):
     from ._regressor import ProbabilisticQRegressor
 
     targets = ("q",) if kind == "gaussian" else ("q", "inclination")
     transform = model[1:]  # noise and photometry, reseeded per batch
     source = DatasetBatches(path, rows=rows, transform=transform, targets=targets)
-    settings = dict(epochs=preset.epochs, batch_size=preset.batch_size, random_state=seed,
-                    learning_rate_schedule="cosine", training_source=source,
-                    **preset.network)
     if kind == "gaussian":
-        reg = ProbabilisticQRegressor(recalibrate=True, **settings)
-        y_val = val["q"]
-    else:
-        reg = ProbabilisticQRegressor(head="bounded_mixture", n_components=5,
-                                      target_bounds=[Q_BOUNDS, I_BOUNDS],
-                                      recalibrate="temperature", **settings)
-        y_val = np.column_stack([val["q"], val["inclination"]])
-    if progress:
-        reg.set_params(callbacks=[epoch_bar(kind, preset.epochs)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        reg.fit(val["images"], y_val)
-    return reg
+        reg = ProbabilisticQRegressor(
+            recalibrate=True, epochs=preset.epochs, batch_size=preset.batch_size,
+            random_state=seed, learning_rate_schedule="cosine", training_source=source,
+            callbacks=[epoch_bar(kind, preset.epochs)] if progress else None,
+            **preset.network)
+        return fit_quietly(reg, val["images"], val["q"])
+    reg = joint_network(source, epochs=preset.epochs, batch_size=preset.batch_size,
+                        random_state=seed, label=kind if progress else None, **preset.network)
+    return fit_quietly(reg, val["images"], np.column_stack([val["q"], val["inclination"]]))
 
 
 def _fit_chunks(fit, images, out_dir, run_settings, chunk, progress):

@@ -30,17 +30,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ._benchmark import I_BOUNDS, Q_BOUNDS, fit_quietly, joint_network
 from ._likelihood import LikelihoodFitRegressor
 from ._profile import total_flux
 from ._real import RealGalaxy, center_cutout
-from ._runs import epoch_bar
 from .datasets import DatasetBatches, make_galaxy_dataset
 
 __all__ = ["RealGalaxyAnalysis", "analyse_real_galaxy", "matching_forward_model",
            "plot_real_galaxy_fits", "plot_real_galaxy_posteriors", "stamp_size"]
 
-Q_BOUNDS = (0.2, 1.0)
-I_BOUNDS = (0.0, 90.0)
 #: the cut sizes tried, largest first: the largest that fits in the stamp is used
 CUT_SIZES = (64, 48, 32)
 #: the prior of the total light, as multiples of the light in the cut
@@ -204,8 +202,6 @@ class RealGalaxyAnalysis:
 
 
 def _train_network(model, n_train, n_validation, epochs, seed, workdir, n_jobs, progress):
-    from ._regressor import ProbabilisticQRegressor
-
     path = os.path.join(workdir, "train.h5")
     make_galaxy_dataset(path, n_train, simulator=model["render"], n_jobs=n_jobs,
                         random_state=seed, progress=progress)
@@ -215,14 +211,9 @@ def _train_network(model, n_train, n_validation, epochs, seed, workdir, n_jobs, 
         [seed, 1]))
     val_images = clone(model).set_params(noise__random_state=seed + 1).transform(X_val)
     y_val = X_val[["q", "inclination"]].to_numpy()
-    net = ProbabilisticQRegressor(
-        head="bounded_mixture", n_components=5, target_bounds=[Q_BOUNDS, I_BOUNDS],
-        recalibrate="temperature", training_source=source, epochs=epochs, batch_size=64,
-        learning_rate_schedule="cosine", random_state=seed,
-        callbacks=[epoch_bar("network", epochs)] if progress else None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return net.fit(val_images, y_val)
+    net = joint_network(source, epochs=epochs, batch_size=64, random_state=seed,
+                        label="network" if progress else None)
+    return fit_quietly(net, val_images, y_val)
 
 
 def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=300,
