@@ -290,7 +290,9 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
     dict
         ``method``; ``mean`` and ``std`` (as trained) and ``std_recalibrated`` of the
         test galaxies; ``inclination`` of each test galaxy's channel (NaN for "all");
-        ``history`` (per-epoch losses); ``std_scale`` (the recalibration factor) and
+        ``history`` (per-epoch losses); ``std_scale`` (the recalibration factor);
+        ``quantile_knots`` (:func:`quantile_knots_of`, fitted on the galaxies the
+        regressor held out to validate, whose dataset rows are ``validation_index``) and
         ``seconds``.
 
     Examples
@@ -328,6 +330,7 @@ def train_method(data, method, train, test, *, epochs, seed, batch_size=32,
         "std_recalibrated": std,
         "inclination": inclination[test, 0] if method != "all" else np.full(len(test), np.nan),
         "quantile_knots": knots,
+        "validation_index": val,
         "history": reg.history_,
         "std_scale": reg.std_scale_,
         "seconds": time.perf_counter() - start,
@@ -424,6 +427,7 @@ def _train_isotropic(data, train, test, *, epochs, seed, batch_size, learning_ra
         "distribution": raw,
         "distribution_recalibrated": dist,
         "quantile_knots": knots,
+        "validation_index": val,
         "history": reg.history_,
         "std_scale": reg.std_scale_,
         "seconds": time.perf_counter() - start,

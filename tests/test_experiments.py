@@ -127,29 +127,36 @@ def test_reproduce_saves_the_test_predictions(tiny_run):
     assert regression_report(saved["q_true"], dist)["nll"] == pytest.approx(quantile["nll"])
 
 
-def test_the_quantile_recalibration_is_fitted_on_the_validation_galaxies(tmp_path):
+def test_the_quantile_recalibration_is_fitted_on_the_validation_galaxies(tmp_path,
+                                                                         monkeypatch):
     """train_method's knots make the network's PIT uniform on the galaxies its regressor
     held out (not the test ones): every validation galaxy's PIT lands on its level."""
-    from skgal import Normal, ProbabilisticQRegressor, ProjectionSelector
+    from skgal import Normal, ProbabilisticQRegressor
 
+    fitted = []
+    original = ProbabilisticQRegressor.fit
+
+    def keep(self, X, y, **kwargs):
+        fitted.append((self, X))
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(ProbabilisticQRegressor, "fit", keep)
     data = experiments.load_or_simulate(str(tmp_path), n_galaxies=60, seed=1)
     train, test = split(60, seed=1)
     result = experiments.train_method(data, "fixed-90", train, test, epochs=1, seed=1)
-    knots = result["quantile_knots"]
+    knots, val = result["quantile_knots"], result["validation_index"]
     assert knots.shape == (1, 2, 27) and np.all(np.diff(knots[0], axis=1) > 0)
-    # the same network again (same seed), to see which galaxies validated
-    images = ProjectionSelector("fixed", inclination=90.0).fit(data.images[:1]).transform(
-        data.images)
-    reg = ProbabilisticQRegressor(epochs=1, recalibrate=True, random_state=1,
-                                  learning_rate_schedule="cosine")
-    reg.fit(images[train], data.target[train])
-    val = np.asarray(train)[reg.validation_indices_]
-    assert len(val) == round(0.2 * len(train)) and not set(val) & set(test)
-    mean, std = reg.predict(images[val], return_std=True)
+    assert len(val) == round(0.2 * len(train)) and set(val) <= set(train)
+    assert not set(val) & set(test)
+    (reg, X_train), = fitted
+    images = X_train[reg.validation_indices_]
+    np.testing.assert_array_equal(np.asarray(train)[reg.validation_indices_], val)
+    mean, std = reg.predict(images, return_std=True)
     pit = Normal(mean, std / reg.std_scale_).cdf(data.target[val])
     mapped = np.sort(np.interp(pit, knots[0, 0], knots[0, 1]))
     np.testing.assert_allclose(mapped, (np.arange(len(val)) + 0.5) / len(val),
                                atol=1.0 / len(val))
+
 
 
 def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monkeypatch):
