@@ -726,6 +726,10 @@ def to_arrays(dist):
                 "loc": dist.loc, "scale_tril": dist.scale_tril, "bounds": bounds}
     if isinstance(dist, Tabulated):
         return {"kind": np.asarray("tabulated"), "grid": dist.grid, "density": dist.density}
+    if isinstance(dist, QuantileRecalibrated):
+        return {"kind": np.asarray("quantile_recalibrated"), "u": dist.knots[0],
+                "v": dist.knots[1],
+                **{f"base_{k}": v for k, v in to_arrays(dist.base).items()}}
     raise TypeError(f"cannot store a {type(dist).__name__}")
 
 
@@ -743,6 +747,9 @@ def from_arrays(arrays):
                                          arrays["scale_tril"], bounds)
     if kind == "tabulated":
         return Tabulated(arrays["grid"], arrays["density"])
+    if kind == "quantile_recalibrated":
+        base = from_arrays({k[5:]: v for k, v in arrays.items() if k.startswith("base_")})
+        return QuantileRecalibrated(base, (arrays["u"], arrays["v"]))
     raise ValueError(f"unknown stored distribution {kind!r}")
 
 

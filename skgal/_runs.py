@@ -183,7 +183,11 @@ def load_checkpoint(path, run_settings, array_keys):
                           if k.startswith(f"{key}__")}
                 if stored:
                     arrays[key] = from_arrays(stored)
-    except (OSError, ValueError, KeyError) as exc:
+    except KeyError as exc:  # kept by an older skgal, which stored less
+        warnings.warn(f"{path} lacks {exc} (kept by an older version?); doing it again",
+                      stacklevel=3)
+        return None
+    except (OSError, ValueError) as exc:
         warnings.warn(f"ignoring unreadable {path} ({exc}); doing it again", stacklevel=3)
         return None
     if meta["settings"] != jsonable(run_settings):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from skgal import GaussianPSF, MoffatPSF
+from skgal import GaussianPSF, MoffatPSF, QuantileRecalibrated
 from skgal._baselines import classical_posterior, psf_moments, second_moment_axis_ratio
 from skgal._benchmark import CONTESTANTS, benchmark, load_predictions
 
@@ -74,6 +74,14 @@ def test_smoke_run_writes_resumes_and_scores(tmp_path, monkeypatch):
         assert json.load(f)["likelihood"]["calls_per_galaxy"] > 0
     saved = load_predictions(os.path.join(out, "predictions.npz"))
     assert len(saved["network (mixture)"]) == 16 and saved["network (mixture)"].n_targets == 2
+    # the quantile map keeps the mixture's q ranking (it is monotone) and is stored
+    quantile = saved["network (mixture, quantile)"]
+    assert isinstance(quantile, QuantileRecalibrated) and len(quantile) == 16
+    q_true = np.load(os.path.join(out, "predictions.npz"))["q_true"]
+    np.testing.assert_array_equal(np.argsort(quantile.cdf(q_true)),
+                                  np.argsort(quantile.base.cdf(q_true)))
+    assert table[("network (mixture, quantile)", "all test")]["nll"] == pytest.approx(
+        -np.mean(quantile.logpdf(q_true)))
 
     # run again: nothing is trained or fitted again, and the table is the same
     import skgal._benchmark as bench

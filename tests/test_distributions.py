@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import logit
 
-from skgal import MultivariateNormalMixture, Normal, NormalMixture
+from skgal import MultivariateNormalMixture, Normal, NormalMixture, QuantileRecalibrated
 
 
 def random_mixture(n=4, k=3, bounds=None, seed=0):
@@ -165,7 +165,9 @@ def test_distributions_round_trip_through_arrays(tmp_path):
     cases = [Normal([0.5, 0.6], [0.1, 0.2]), random_mixture(bounds=(0.2, 1.0)),
              random_mixture(), MultivariateNormalMixture(rng.dirichlet([1, 1], 3),
                                                          rng.normal(0, 1, (3, 2, 2)), tril,
-                                                         bounds=[(0.2, 1.0), None])]
+                                                         bounds=[(0.2, 1.0), None]),
+             QuantileRecalibrated(random_mixture(bounds=(0.2, 1.0)),
+                                  ([0, 0.3, 0.7, 1], [0, 0.2, 0.9, 1]))]
     for dist in cases:
         np.savez(tmp_path / "d.npz", **to_arrays(dist))
         with np.load(tmp_path / "d.npz") as saved:

@@ -188,6 +188,14 @@ def test_an_unreadable_checkpoint_is_trained_again(tmp_path):
     path.write_bytes(b"not a zip file")
     with pytest.warns(UserWarning, match="unreadable"):
         assert experiments._load_trained(str(path), {"method": "all"}) is None
+    # one kept before the quantile recalibration existed is trained again, and says why
+    from skgal._runs import save_checkpoint
+    old = {"mean": [0.5], "std": [0.1], "std_recalibrated": [0.1], "inclination": [0.0],
+           "seconds": 1.0}
+    save_checkpoint(str(path), {"method": "all"}, old,
+                    ("mean", "std", "std_recalibrated", "inclination"))
+    with pytest.warns(UserWarning, match="lacks 'quantile_knots'"):
+        assert experiments._load_trained(str(path), {"method": "all"}) is None
 
 
 def test_reproduce_reuses_the_dataset_and_checks_it(tiny_run, monkeypatch):
