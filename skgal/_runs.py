@@ -177,17 +177,18 @@ def load_checkpoint(path, run_settings, array_keys):
     try:
         with np.load(path, allow_pickle=False) as saved:
             meta = json.loads(str(saved["meta"]))
+            missing = [key for key in array_keys if key not in saved.files]
+            if missing:  # kept by an older skgal, which stored less
+                warnings.warn(f"{path} lacks {', '.join(missing)} (kept by an older "
+                              "version?); doing it again", stacklevel=3)
+                return None
             arrays = {key: saved[key] for key in array_keys}
             for key in ("distribution", "distribution_recalibrated"):
                 stored = {k.split("__", 1)[1]: saved[k] for k in saved.files
                           if k.startswith(f"{key}__")}
                 if stored:
                     arrays[key] = from_arrays(stored)
-    except KeyError as exc:  # kept by an older skgal, which stored less
-        warnings.warn(f"{path} lacks {exc} (kept by an older version?); doing it again",
-                      stacklevel=3)
-        return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         warnings.warn(f"ignoring unreadable {path} ({exc}); doing it again", stacklevel=3)
         return None
     if meta["settings"] != jsonable(run_settings):

@@ -194,7 +194,7 @@ def test_an_unreadable_checkpoint_is_trained_again(tmp_path):
            "seconds": 1.0}
     save_checkpoint(str(path), {"method": "all"}, old,
                     ("mean", "std", "std_recalibrated", "inclination"))
-    with pytest.warns(UserWarning, match="lacks 'quantile_knots'"):
+    with pytest.warns(UserWarning, match="lacks quantile_knots"):
         assert experiments._load_trained(str(path), {"method": "all"}) is None
 
 
