@@ -9,7 +9,7 @@ from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
 from ._distributions import (MultivariateNormalMixture, Normal, NormalMixture,
                              QuantileRecalibrated, Tabulated)
 from ._likelihood import LikelihoodFitRegressor
-from ._noise import CCDNoise, GaussianNoise, GaussianSNRNoise
+from ._noise import CCDNoise, CorrelatedGaussianNoise, GaussianNoise, GaussianSNRNoise
 from ._photometry import ToMagnitudes, robust_noise_sigma
 from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
 from ._psf import GaussianPSF, ImagePSF, MoffatPSF
@@ -20,6 +20,7 @@ from ._sources import FreshSimulations
 __all__ = [
     "CONDITIONS",
     "CCDNoise",
+    "CorrelatedGaussianNoise",
     "FreshSimulations",
     "GaussianHead",
     "GaussianNoise",

@@ -8,6 +8,9 @@ engine, :mod:`skgal._fourier`). The likelihood is Gaussian in each pixel, with t
 variance of the noise step that made the image:
 
 * :class:`~skgal.GaussianNoise`: ``sigma**2``, exact;
+* :class:`~skgal.CorrelatedGaussianNoise`: the full covariance between pixels,
+  exact: data and template are whitened by its Cholesky factor ``L`` (one triangular
+  solve per call, about 1e6 operations for a 32 x 32 image), and ``-log det L`` is added;
 * :class:`~skgal.CCDNoise`: ``(max(d, 0) + sky) / gain + (read_noise / gain)**2``, the
   variance estimated from the data as GALFIT's sigma image is; for the sky-dominated
   images of the named conditions the Poisson law is Gaussian to high accuracy.
@@ -37,6 +40,7 @@ import time
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.linalg import solve_triangular
 from scipy.special import log_ndtr
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import Bunch
@@ -46,7 +50,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._distributions import MultivariateNormalMixture, NormalMixture
 from ._fourier import _Grids, render_psf
 from ._image_step import check_images
-from ._noise import CCDNoise, GaussianNoise, galaxy_generators
+from ._noise import CCDNoise, CorrelatedGaussianNoise, GaussianNoise, galaxy_generators
 from ._profile import total_flux
 from ._simulator import SersicGalaxySimulator
 
@@ -205,12 +209,38 @@ def _inverse_variance(image, noise):
     return 1.0 / np.maximum(var, 1.0 / gain ** 2)
 
 
-def _fit_one(model, image, weight, rng, n_live, dlogz, max_calls, sample, n_draws):
+def _whitened(image, noise):
+    """``(data, weight, factor, shift)`` of an image under its noise step.
+
+    Independent pixels (``GaussianNoise``, ``CCDNoise``): the image, its inverse
+    variances, no factor, no shift. Correlated ones (``CorrelatedGaussianNoise``, of
+    covariance ``L L^T``): the image whitened, ``L^{-1} d``, unit weights, ``L``, and
+    ``-log det L``, so that ``marginal_intensity_loglike(L^{-1} d, L^{-1} T, 1) + shift``
+    is the exact Gaussian likelihood.
+    """
+    if isinstance(noise, CorrelatedGaussianNoise):
+        factor = float(noise.sigma) * noise.cholesky(image.shape)
+        data = solve_triangular(factor, image.ravel(), lower=True, check_finite=False)
+        return data, np.ones(image.size), factor, -float(np.sum(np.log(np.diag(factor))))
+    return image, _inverse_variance(image, noise), None, 0.0
+
+
+def _image_loglike(model, theta, data, weight, factor, shift):
+    """log L of the image (whitened by ``_whitened``) and its best ``I_e``, at ``theta``."""
+    template = model.template(theta)
+    if factor is not None:
+        template = solve_triangular(factor, template.ravel(), lower=True, check_finite=False)
+    value, best = marginal_intensity_loglike(data, template, weight, model.intensity)
+    return value + shift, best
+
+
+def _fit_one(model, image, noise, rng, n_live, dlogz, max_calls, sample, n_draws):
     import dynesty
 
+    data, weight, factor, shift = _whitened(image, noise)
+
     def loglike(theta):
-        return marginal_intensity_loglike(image, model.template(theta), weight,
-                                          model.intensity)[0]
+        return _image_loglike(model, theta, data, weight, factor, shift)[0]
 
     start = time.perf_counter()
     sampler = dynesty.NestedSampler(loglike, model.prior_transform, len(model.names),
@@ -227,8 +257,7 @@ def _fit_one(model, image, weight, rng, n_live, dlogz, max_calls, sample, n_draw
     weights /= weights.sum()
     draws = res.samples[rng.choice(len(weights), size=n_draws, p=weights)]
     best = res.samples[int(np.argmax(res.logl))]
-    _, best_brightness = marginal_intensity_loglike(image, model.template(best), weight,
-                                                    model.intensity)
+    _, best_brightness = _image_loglike(model, best, data, weight, factor, shift)
     best_intensity = best_brightness * model.unit(best)
     ess = 1.0 / float(np.sum(weights ** 2))
     return dict(samples=draws, logz=float(res.logz[-1]), logz_err=float(res.logzerr[-1]),
@@ -276,8 +305,9 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
         The forward model and its prior: a PSF, one image channel, and the priors
         and draws (``inclinations``, ``position_angle``, ``max_offset``) that made the
         images. Its ``output`` is ignored: the fit takes flux images.
-    noise : GaussianNoise or CCDNoise
-        The noise step that made the images; its levels set the likelihood.
+    noise : GaussianNoise, CorrelatedGaussianNoise or CCDNoise
+        The noise step that made the images; its levels (and correlations) set the
+        likelihood.
     targets : tuple of {"q", "inclination"}, default=("q",)
         What ``predict`` and ``predict_distribution`` report: ``q``, or ``q`` and the
         inclination (degrees) jointly.
@@ -374,9 +404,10 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
         if not isinstance(self.simulator, SersicGalaxySimulator):
             raise TypeError("simulator must be a SersicGalaxySimulator; got "
                             f"{type(self.simulator).__name__}")
-        if not isinstance(self.noise, (GaussianNoise, CCDNoise)):
-            raise TypeError("noise must be a GaussianNoise or a CCDNoise (the likelihood "
-                            f"needs the pixels' variance); got {type(self.noise).__name__}")
+        if not isinstance(self.noise, (GaussianNoise, CCDNoise, CorrelatedGaussianNoise)):
+            raise TypeError("noise must be a GaussianNoise, a CorrelatedGaussianNoise or a "
+                            "CCDNoise (the likelihood needs the pixels' covariance); got "
+                            f"{type(self.noise).__name__}")
         self.noise._validate_params()
         if self.sample not in ("unif", "rwalk", "rslice"):
             raise ValueError("sample must be 'unif', 'rwalk' or 'rslice'; got "
@@ -429,7 +460,7 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
         images = self._images(X)
         rngs = galaxy_generators(images, self.random_state)
         fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(self._model, image, _inverse_variance(image, self.noise),
+            delayed(_fit_one)(self._model, image, self.noise,
                               rng, self.n_live, self.dlogz, self.max_calls, self.sample,
                               self.n_draws)
             for image, rng in zip(images, rngs))

@@ -4,8 +4,8 @@ expected failure."""
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgal import (CCDNoise, GaussianSNRNoise, ProjectionSelector, SersicGalaxySimulator,
-                   ToMagnitudes)
+from skgal import (CCDNoise, CorrelatedGaussianNoise, GaussianSNRNoise, ProjectionSelector,
+                   SersicGalaxySimulator, ToMagnitudes)
 
 from skgal.experiments import PriorBaseline  # noqa: E402
 
@@ -96,6 +96,10 @@ def _expected_failed_checks(estimator):
                           PriorBaseline(),
                           ProjectionSelector(),
                           CCDNoise(random_state=0), GaussianSNRNoise(random_state=0),
+                          CorrelatedGaussianNoise(correlation=[[0.0, 0.3, 0.0],
+                                                               [0.3, 1.0, 0.3],
+                                                               [0.0, 0.3, 0.0]],
+                                                  random_state=0),
                           ToMagnitudes(),
                           ProbabilisticQRegressor(epochs=2, batch_size=16, dense_units=8,
                                                   random_state=0)],

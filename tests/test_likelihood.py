@@ -181,7 +181,7 @@ def test_joint_posterior_and_independence_of_batching():
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(simulator=None), TypeError, "simulator"),
     (dict(simulator=GaussianNoise()), TypeError, "simulator"),
-    (dict(noise=GaussianSNRNoise()), TypeError, "noise must be a GaussianNoise or a CCDNoise"),
+    (dict(noise=GaussianSNRNoise()), TypeError, "noise must be a GaussianNoise, a Correlated"),
     (dict(targets=("inclination",)), ValueError, "targets must be"),
     (dict(targets=("q", "inclination")), ValueError, "inclination is a target only"),
     (dict(sample="slice"), ValueError, "sample must be"),
@@ -210,3 +210,98 @@ def test_bad_forward_models_and_images():
         fit.predict(np.zeros((1, 12, 12)))
     with pytest.raises(ValueError, match="one image channel"):
         fit.predict(np.zeros((1, 16, 16, 2)))
+
+
+RHO = np.array([[0.05, 0.2, 0.05], [0.3, 1.0, 0.3], [0.05, 0.2, 0.05]])
+
+
+def _covariance_by_loops(rho, h, w):
+    # independent of skgal's: pixel (y, x) against (y', x'), lag read from rho
+    r = rho.shape[0] // 2
+    cov = np.zeros((h * w, h * w))
+    for a in range(h * w):
+        for b in range(h * w):
+            dy, dx = a // w - b // w, a % w - b % w
+            if abs(dy) <= r and abs(dx) <= r:
+                cov[a, b] = rho[dy + r, dx + r]
+    return cov
+
+
+def test_correlated_likelihood_is_the_multivariate_gaussian_marginalised_by_quadrature():
+    from scipy.stats import multivariate_normal
+
+    from skgal import CorrelatedGaussianNoise
+    from skgal._likelihood import _image_loglike, _whitened
+
+    sim = SersicGalaxySimulator(image_size=8, psf=GaussianPSF(2.0), output="flux",
+                                inclinations=(50.0,), effective_radius_range=(2.0, 4.0),
+                                intensity_range=(0.5, 2.0))
+    model = _Model(sim, 1e-3)
+    theta = np.array([3.0, 1.2, 0.4])
+    template = model.template(theta)
+    sigma = 0.03
+    noise = CorrelatedGaussianNoise(sigma=sigma, correlation=RHO, random_state=3)
+    data = noise.transform((1.2 * template)[None])[0].astype(np.float64)
+    value, best = _image_loglike(model, theta, *_whitened(data, noise))
+    cov = sigma ** 2 * _covariance_by_loops(RHO, 8, 8)
+
+    def loglike(ie):
+        return multivariate_normal(mean=ie * template.ravel(), cov=cov).logpdf(data.ravel())
+
+    peak = loglike(1.2)
+    integral, _ = integrate.quad(lambda ie: math.exp(loglike(ie) - peak), 0.5, 2.0,
+                                 points=[1.2], epsrel=1e-10, limit=200)
+    assert value == pytest.approx(peak + math.log(integral / 1.5), abs=1e-6)
+    assert best == pytest.approx(1.2, rel=0.05)
+
+
+def test_correlated_noise_has_its_covariance_and_is_a_function_of_each_galaxy():
+    from skgal import CorrelatedGaussianNoise
+
+    noise = CorrelatedGaussianNoise(sigma=2.0, correlation=RHO, random_state=1)
+    images = np.arange(3000, dtype=float)[:, None, None] * np.ones((3000, 6, 7)) * 1e-3
+    noisy, sigma = noise.draw(images)
+    field = (noisy - images).reshape(3000, -1).astype(np.float64)
+    empirical = field.T @ field / 3000
+    expected = 4.0 * _covariance_by_loops(RHO, 6, 7)
+    # 3000 draws: each entry within 5 standard errors (sd of a product ~ 4 sqrt(2) / sqrt(n))
+    assert np.max(np.abs(empirical - expected)) < 5 * 4.0 * math.sqrt(2.0 / 3000)
+    np.testing.assert_array_equal(sigma, 2.0)
+    alone = noise.transform(images[17:18])
+    np.testing.assert_array_equal(alone[0], noisy[17])
+    two = noise.transform(np.stack([images[5], images[5]], axis=-1)[None])
+    assert two.shape == (1, 6, 7, 2) and not np.allclose(two[..., 0], two[..., 1])
+
+
+@pytest.mark.parametrize("correlation, error, match", [
+    (np.ones((2, 2)), ValueError, "odd side"),
+    ([[0.0, 0.5, 0.0], [0.5, 2.0, 0.5], [0.0, 0.5, 0.0]], ValueError, "1 at its centre"),
+    ([[0.0, 0.5, 0.0], [0.1, 1.0, 0.5], [0.0, 0.5, 0.0]], ValueError, "symmetric"),
+    ([[0.9, 0.9, 0.9], [0.9, 1.0, 0.9], [0.9, 0.9, 0.9]], ValueError, "positive definite"),
+    ("white", ValueError, "'correlation' parameter"),
+])
+def test_bad_correlations_are_named(correlation, error, match):
+    from skgal import CorrelatedGaussianNoise
+
+    with pytest.raises(error, match=match):
+        CorrelatedGaussianNoise(correlation=correlation).transform(np.zeros((1, 8, 8)))
+
+
+def test_fit_with_correlated_noise_runs_and_is_wider_than_white():
+    # the same correlated image fitted with its true covariance and as white noise of
+    # the same variance: the white likelihood counts correlated pixels as independent,
+    # so it is narrower
+    from skgal import CorrelatedGaussianNoise
+
+    sim = SersicGalaxySimulator(image_size=12, psf=GaussianPSF(fwhm=2.0), output="flux",
+                                inclinations=(60.0,), effective_radius_range=(3.0, 5.0))
+    rho = np.array([[0.2, 0.45, 0.2], [0.45, 1.0, 0.45], [0.2, 0.45, 0.2]])
+    noise = CorrelatedGaussianNoise(sigma=0.05, correlation=rho, random_state=0)
+    X, _ = sim.sample(1, random_state=2)
+    images = noise.transform(sim.transform(X))
+    widths = []
+    for step in (noise, GaussianNoise(sigma=0.05)):
+        fit = LikelihoodFitRegressor(simulator=sim, noise=step, n_live=30, dlogz=1.0,
+                                     max_calls=4000, n_draws=200, random_state=0).fit()
+        widths.append(fit.sample_posterior(images).samples[0, :, 2].std())
+    assert widths[0] > widths[1] > 0
