@@ -328,6 +328,60 @@ def correlated_covariance(correlation, shape):
     return cov
 
 
+def positive_definite_correlation(correlation, shape, floor=1e-3):
+    """The nearest valid correlation to a measured one, over every lag of an image.
+
+    A correlation measured at a few lags need not be one that any noise has: on a
+    stamp its covariance matrix can have negative eigenvalues (most of the AEGIS
+    measurements do). This clips its power spectrum, on a periodic grid at least four
+    times the image's side, at ``floor`` times the spectrum's peak, and returns the
+    correlation of that spectrum at every lag the image holds. The image's covariance
+    is then a principal submatrix of a positive definite circulant, so positive
+    definite; at the measured lags it moves by about the negative power clipped.
+
+    Parameters
+    ----------
+    correlation : array-like of shape (2 r + 1, 2 r + 1)
+        By lag ``(dy, dx)``, 1 at the centre (:func:`skgal.datasets.noise_correlation`).
+    shape : (int, int)
+        The images' ``(height, width)``.
+    floor : float, default=1e-3
+        The smallest power kept, relative to the peak (> 0): it bounds the covariance's
+        condition number.
+
+    Returns
+    -------
+    ndarray of shape (2 s - 1, 2 s - 1), ``s = max(shape)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal._noise import positive_definite_correlation
+    >>> rho = [[0.3, 0.55, 0.3], [0.55, 1.0, 0.55], [0.3, 0.55, 0.3]]  # not valid
+    >>> valid = positive_definite_correlation(rho, (16, 16))
+    >>> valid.shape, bool(abs(valid[15, 16] - 0.55) < 0.1)
+    ((31, 31), True)
+    """
+    rho = _correlation_array(correlation)
+    if not (isinstance(floor, numbers.Real) and 0 < floor < 1):
+        raise ValueError(f"floor must be in (0, 1); got {floor!r}")
+    r = rho.shape[0] // 2
+    side = int(max(shape))
+    m = int(2 ** np.ceil(np.log2(4 * max(side, r + 1))))
+    grid = np.zeros((m, m))
+    lags = np.arange(-r, r + 1) % m
+    grid[np.ix_(lags, lags)] = rho
+    power = np.fft.fft2(grid).real  # real: the correlation is symmetric
+    power = np.maximum(power, floor * power.max())
+    back = np.fft.ifft2(power).real
+    back /= back[0, 0]
+    keep = np.arange(-(side - 1), side) % m
+    out = back[np.ix_(keep, keep)]
+    out = 0.5 * (out + out[::-1, ::-1])
+    out[side - 1, side - 1] = 1.0
+    return out
+
+
 _CHOLESKY = {}
 
 

@@ -305,3 +305,20 @@ def test_fit_with_correlated_noise_runs_and_is_wider_than_white():
                                      max_calls=4000, n_draws=200, random_state=0).fit()
         widths.append(fit.sample_posterior(images).samples[0, :, 2].std())
     assert widths[0] > widths[1] > 0
+
+
+def test_a_measured_correlation_is_made_valid_and_kept_where_it_was():
+    from skgal._noise import correlated_cholesky, positive_definite_correlation
+
+    bad = np.array([[0.3, 0.55, 0.3], [0.55, 1.0, 0.55], [0.3, 0.55, 0.3]])
+    with pytest.raises(ValueError, match="positive definite"):
+        correlated_cholesky(bad, (12, 12))
+    valid = positive_definite_correlation(bad, (12, 12))
+    assert valid.shape == (23, 23) and valid[11, 11] == 1.0
+    np.testing.assert_allclose(valid, valid[::-1, ::-1])
+    assert np.all(np.linalg.eigvalsh(_covariance_by_loops(valid, 12, 12)) > 0)
+    assert np.max(np.abs(valid[10:13, 10:13] - bad)) < 0.1
+    # a valid one is kept (zero beyond its lags)
+    kept = positive_definite_correlation(RHO, (10, 10))
+    np.testing.assert_allclose(kept[8:11, 8:11], RHO, atol=1e-12)
+    assert np.max(np.abs(kept[np.abs(np.arange(19) - 9) > 1])) < 1e-12

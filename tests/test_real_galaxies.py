@@ -134,6 +134,17 @@ def test_matching_forward_model_brackets_the_stamps_light():
     assert render.image_size == 32 and render.output == "flux"
     np.testing.assert_allclose(render.psf.image.sum(), 1.0, rtol=1e-6)
     assert model["noise"].sigma == pytest.approx(np.sqrt(galaxy.noise_variance))
+    # the noise has the stamp's measured correlation (made valid: it moves < 1e-3)
+    measured = galaxy.noise_correlation().correlation
+    rho = np.asarray(model["noise"].correlation)
+    c = rho.shape[0] // 2
+    np.testing.assert_allclose(rho[c - 2:c + 3, c - 2:c + 3],
+                               0.5 * (measured + measured[::-1, ::-1]), atol=1e-3)
+    noisy, _ = model["noise"].draw(np.zeros((200, 32, 32)), seeds=np.arange(200))
+    lag = np.mean(noisy[:, :, 1:] * noisy[:, :, :-1]) / np.mean(noisy ** 2)
+    assert lag == pytest.approx(rho[c, c + 1], abs=0.02)
+    white = matching_forward_model(galaxy, cut, random_state=0, correlated_noise=False)
+    assert type(white["noise"]).__name__ == "GaussianNoise"
     X, _ = render.sample(500, random_state=1)
     light = total_flux(*(X[c].to_numpy() for c in ("I_e", "R_e", "n", "q")))
     assert 0.5 * cut.sum() <= light.min() and light.max() <= 3.0 * cut.sum()
