@@ -356,7 +356,7 @@ def positive_definite_correlation(correlation, shape, floor=1e-3):
     Examples
     --------
     >>> import numpy as np
-    >>> from skgal._noise import positive_definite_correlation
+    >>> from skgal.datasets import positive_definite_correlation
     >>> rho = [[0.3, 0.55, 0.3], [0.55, 1.0, 0.55], [0.3, 0.55, 0.3]]  # not valid
     >>> valid = positive_definite_correlation(rho, (16, 16))
     >>> valid.shape, bool(abs(valid[15, 16] - 0.55) < 0.1)

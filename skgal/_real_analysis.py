@@ -94,7 +94,7 @@ def matching_forward_model(galaxy, cut, *, random_state=0, n_jobs=None,
     correlated_noise : bool, default=True
         Give the noise the correlation between pixels measured on the stamp's sky
         (:meth:`RealGalaxy.noise_correlation`, made valid by
-        :func:`positive_definite_correlation`), or (False) make it white.
+        :func:`skgal.datasets.positive_definite_correlation`), or (False) make it white.
 
     Returns
     -------

@@ -45,6 +45,7 @@ from sklearn.utils import Bunch, check_random_state
 from tqdm.auto import tqdm
 
 from . import __version__
+from ._noise import positive_definite_correlation
 from ._real import RealGalaxy, center_cutout, load_real_galaxies, noise_correlation
 from ._simulator import SersicGalaxySimulator
 from ._sources import check_targets, reseeded
@@ -52,7 +53,7 @@ from ._table import as_table
 
 __all__ = ["DatasetBatches", "DatasetError", "FORMAT", "FORMAT_VERSION", "RealGalaxy",
            "center_cutout", "load_galaxy_dataset", "load_real_galaxies", "make_galaxy_dataset",
-           "noise_correlation"]
+           "noise_correlation", "positive_definite_correlation"]
 
 FORMAT = "skgal-galaxy-dataset"
 FORMAT_VERSION = 2
