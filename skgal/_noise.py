@@ -434,7 +434,7 @@ class CorrelatedGaussianNoise(_NoiseStep):
     >>> from skgal import CorrelatedGaussianNoise
     >>> rho = [[0.0, 0.2, 0.0], [0.2, 1.0, 0.2], [0.0, 0.2, 0.0]]
     >>> noise = CorrelatedGaussianNoise(sigma=0.5, correlation=rho, random_state=0)
-    >>> noisy, sigma = noise.draw(np.zeros((20, 16, 16)))
+    >>> noisy, sigma = noise.draw(np.zeros((20, 16, 16)), seeds=np.arange(20))
     >>> float(sigma[0]), bool(abs(noisy.std() - 0.5) < 0.02)
     (0.5, True)
     >>> lag1 = np.mean(noisy[:, :, 1:] * noisy[:, :, :-1]) / noisy.var()
