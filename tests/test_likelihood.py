@@ -293,16 +293,16 @@ def test_fit_with_correlated_noise_runs_and_is_wider_than_white():
     # so it is narrower
     from skgal import CorrelatedGaussianNoise
 
-    sim = SersicGalaxySimulator(image_size=12, psf=GaussianPSF(fwhm=2.0), output="flux",
-                                inclinations=(60.0,), effective_radius_range=(3.0, 5.0))
+    sim = SersicGalaxySimulator(image_size=10, psf=GaussianPSF(fwhm=2.0), output="flux",
+                                inclinations=(60.0,), effective_radius_range=(2.5, 4.0))
     rho = np.array([[0.2, 0.45, 0.2], [0.45, 1.0, 0.45], [0.2, 0.45, 0.2]])
     noise = CorrelatedGaussianNoise(sigma=0.05, correlation=rho, random_state=0)
     X, _ = sim.sample(1, random_state=2)
     images = noise.transform(sim.transform(X))
     widths = []
     for step in (noise, GaussianNoise(sigma=0.05)):
-        fit = LikelihoodFitRegressor(simulator=sim, noise=step, n_live=30, dlogz=1.0,
-                                     max_calls=4000, n_draws=200, random_state=0).fit()
+        fit = LikelihoodFitRegressor(simulator=sim, noise=step, n_live=25, dlogz=1.0,
+                                     max_calls=2500, n_draws=200, random_state=0).fit()
         widths.append(fit.sample_posterior(images).samples[0, :, 2].std())
     assert widths[0] > widths[1] > 0
 
