@@ -388,7 +388,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             # the PSF's transform on each lattice is shared by the threads
             kwargs = dict(psf=self.psf, image_size=self.image_size,
                           pixel_scale=self.pixel_scale, sampling=self.sampling,
-                          grids=_Grids(self.psf, float(self.pixel_scale)))
+                          grids=_Grids(self.psf, float(self.pixel_scale)), tol="peak")
             parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2], params[s, 3],
                                     incl[s], pa[s], offsets[s, 0], offsets[s, 1], **kwargs)
