@@ -21,12 +21,10 @@ which turns the cusp of the ``n > 1`` profiles at ``R = 0`` into a smooth functi
 and compresses the long tails, by globally adaptive Gauss-Kronrod quadrature with
 breakpoints at the cusp and at the kernel's features. Pixel means use a
 fourth-order finite-difference cubature on the grid of pixel-centre values where
-the image is smooth (it checks its own convergence). The image is not smooth across
-the minor axis ``x' = 0``, but it is smooth along it: next to the axis, aligned
-images take Gauss-Legendre nodes in ``x'`` (checked 4 against 3) with the
-finite-difference rule in ``y'`` on each node's column, and edge-on ones integrate
-the columns whose stencil meets the axis exactly. Whatever fails its check falls back
-to Gauss-Legendre tensor rules and finally to adaptive integration in ``x'``.
+the image is smooth (it checks its own convergence), and Gauss-Legendre rules or
+adaptive integration in ``x'`` elsewhere, always so near the minor axis, where the
+image is not smooth. Edge-on, the same rule in one dimension gives each column's
+``x'``-mean away from the axis.
 """
 
 import math
@@ -631,55 +629,6 @@ def _column_pixel_means(x_near, x_far, at_axis, nodes, weights, geom, n_rows, to
                 out[k] += w * column[k]
 
 
-@njit(cache=True, nogil=True)
-def _axis_column_means(x_near, x_far, at_axis, nodes, weights, geom, size, d, cw, column,
-                       out, fourth):
-    """Pixel means over [x_near, x_far] x [y_k - d/2, y_k + d/2], y_k = top - k d, for
-    the k < (size + 1) // 2 rows of the image's upper half: Gauss-Legendre in x' (in u,
-    x' = x_near + (x_far - x_near) u^2, with ``at_axis``, as _column_pixel_means), and
-    in y' the fourth-order finite-difference rule on each node's column of centre
-    values (I is smooth in y' at every x'; only x' = 0 is a seam). One column integral
-    per x' node, instead of one per node pair. ``fourth`` gets the weighted size of the
-    rule's fourth-order terms, for the caller's check.
-    """
-    n_half = (size + 1) // 2
-    half = 0.5 * (size - 1)
-    top = half * d
-    n_col = n_half + 2  # rows y' = top + 2d - j d, j < n_col; the rest mirror (y' -> -y')
-    for k in range(n_half):
-        out[k] = 0.0
-        fourth[k] = 0.0
-    width = x_far - x_near
-    for i in range(len(nodes)):
-        u = 0.5 * (nodes[i] + 1.0)
-        if at_axis:
-            x = x_near + width * u * u
-            w = 0.5 * weights[i] * 2.0 * u  # dx / width = 2 u du
-        else:
-            x = x_near + width * u
-            w = 0.5 * weights[i]
-        _column(x, geom, n_col, top + 2.0 * d, d, cw, column)
-        for k in range(n_half):
-            # the stencil is rows k .. k + 4 of the full column (k + 2 is the pixel's)
-            f0 = column[k]
-            f1 = column[k + 1]
-            f2 = column[k + 2]
-            f3 = column[k + 3] if k + 3 < n_col else column[size - k]
-            f4 = column[k + 4] if k + 4 < n_col else column[size - 1 - k]
-            d2 = f1 - 2.0 * f2 + f3
-            d4 = f0 - 4.0 * f1 + 6.0 * f2 - 4.0 * f3 + f4
-            term = -17.0 / 5760.0 * d4
-            out[k] += w * (f2 + d2 / 24.0 + term)
-            fourth[k] += w * abs(term)
-
-
-@njit(cache=True, nogil=True)
-def _axis_rule_holds(fine, coarse, fourth):
-    """The axis rule's checks: the 4- and 3-node x' rules agree, and the y' finite
-    differences' fourth-order terms are small (both as in _render_one)."""
-    return fine > 0.0 and abs(fine - coarse) <= GL_RTOL * fine and fourth <= FD_RTOL * fine
-
-
 # Symmetry: I(x', y') is even in x' and in y' separately (X enters as X^2; s -> -s
 # maps y' -> -y'), so the image of a centred galaxy is point-symmetric about the
 # stamp's centre, and mirror-symmetric about both axes when the position angle is a
@@ -829,8 +778,7 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
     (ox, oy) length units from the stamp's centre.
 
     ``routes`` counts how the unique pixels of pixel-sampled images were integrated:
-    [finite differences, 3x3 Gauss-Legendre, 4x4 Gauss-Legendre, exact, the axis rule
-    (Gauss-Legendre in x', finite differences in y')].
+    [finite differences, 3x3 Gauss-Legendre, 4x4 Gauss-Legendre, exact].
     """
     centred = ox == 0.0 and oy == 0.0
     aligned = centred and (cos_pa == 0.0 or sin_pa == 0.0)
@@ -859,47 +807,25 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
     n_half = (size + 1) // 2
     top = half * d
     if aligned and _columns_resolve(geom, n_half, top, d):
-        # inclined, aligned: the columns next to the minor axis, a whole column at a
-        # time. First Gauss-Legendre in x' (4 nodes, checked row by row against 3) with
-        # finite differences in y'; rows that fail either check take the tensor rule
-        # (4x4 against 3x3 nodes), and rows that fail that too the exact pixel mean.
-        column = np.empty(n_half + 2)
+        # inclined, aligned: the columns next to the minor axis, a whole column at
+        # a time, 4x4 Gauss-Legendre checked row by row against 3x3
+        column = np.empty(n_half)
         fine = np.empty(n_half)
         coarse = np.empty(n_half)
-        fourth4 = np.empty(n_half)
-        fourth3 = np.empty(n_half)  # not checked: the 3-node rule is only compared
-        tensor4 = np.empty(n_half)
-        tensor3 = np.empty(n_half)
-        wide = _columns_resolve(geom, n_half + 2, top + 2.0 * d, d)
         for j in range(n_half):
             xc = top - j * d
             if xc >= stencil:
                 continue
             near = max(xc - 0.5 * d, 0.0)
             at_axis = xc - 0.5 * d <= 1e-9 * d
-            if wide:
-                _axis_column_means(near, xc + 0.5 * d, at_axis, _GL4X, _GL4W, geom, size, d,
-                                   cw, column, fine, fourth4)
-                _axis_column_means(near, xc + 0.5 * d, at_axis, _GL3X, _GL3W, geom, size, d,
-                                   cw, column, coarse, fourth3)
-            failed = 0
-            for k in range(n_half):
-                if not (wide and _axis_rule_holds(fine[k], coarse[k], fourth4[k])):
-                    failed += 1
-            # a few failed rows are cheaper exactly; many, by the tensor rule
-            tensor = failed > 3
-            if tensor:
-                _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL4X, _GL4W, geom, n_half,
-                                    top, d, cw, column, tensor4)
-                _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL3X, _GL3W, geom, n_half,
-                                    top, d, cw, column, tensor3)
+            _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL4X, _GL4W, geom, n_half, top,
+                                d, cw, column, fine)
+            _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL3X, _GL3W, geom, n_half, top,
+                                d, cw, column, coarse)
             for k in range(n_half):
                 r, c = (k, j) if sin_pa == 0.0 else (j, k)
-                if wide and _axis_rule_holds(fine[k], coarse[k], fourth4[k]):
+                if abs(fine[k] - coarse[k]) <= GL_RTOL * abs(fine[k]):
                     value = fine[k]
-                    routes[4] += 1
-                elif tensor and abs(tensor4[k] - tensor3[k]) <= GL_RTOL * abs(tensor4[k]):
-                    value = tensor4[k]
                     routes[2] += 1
                 else:
                     value = _pixel_exact((c - half) * d, (r - half) * d, d, cos_pa, sin_pa,
@@ -1010,8 +936,8 @@ def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
     angle (degrees), and the centre's offset from the stamp's centre (pixels, +x
     towards higher column index, +y towards higher row index). Returns float64 flux
     images of shape (m, size, size), in units of ``I_e`` times length. ``sampling`` is
-    ``"center"`` or ``"pixel"``. ``routes``, an int64 array of 5 if given, accumulates
-    how pixels were integrated (diagnostics; see _render_one).
+    ``"center"`` or ``"pixel"``. ``routes``, an int64 array of 4 if given, accumulates
+    how pixels were integrated (diagnostics).
     """
     table = np.ascontiguousarray(np.column_stack(
         np.broadcast_arrays(intensity, effective_radius, sersic_index, sersic_b, flattening,
@@ -1020,6 +946,6 @@ def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
     out = np.empty((table.shape[0], image_size, image_size))
     code = CENTER if sampling == "center" else PIXEL
     if routes is None:
-        routes = np.zeros(5, dtype=np.int64)
+        routes = np.zeros(4, dtype=np.int64)
     _render_batch(table, int(image_size), float(pixel_scale), code, out, routes)
     return out
