@@ -29,7 +29,9 @@ chunk is in, so a file at ``path`` is always complete. Each chunk is flushed as 
 is written; the same call on an interrupted ``.partial`` (even after ``kill -9``)
 resumes it, and the result is identical to an uninterrupted run, for any
 ``n_jobs`` and joblib backend: the parameters come from one seeded stream and each
-image depends only on its own parameters.
+image depends only on its own parameters. A stored chunk that the kill left
+unreadable (gzip chunks are not written atomically) is found when resuming, and its
+galaxies are rendered again with a warning.
 """
 
 import json
@@ -220,6 +222,53 @@ def _open_partial(partial, settings, overwrite):
     return True
 
 
+def _damaged_rows(partial):
+    """Row ranges of the images' stored chunks that cannot be read back.
+
+    ``kill -9`` in the middle of writing a gzip chunk can leave it corrupt. Such a chunk
+    fails when it is read, and writing part of it later reads it first, so a resumed run
+    would stop there, and the finished rows it holds are lost either way. Every chunk is
+    read, one at a time (chunks never written read as fill values)."""
+    with h5py.File(partial, "r") as f:
+        images = f["images"]
+        step = images.chunks[0]
+        bad = []
+        for start in range(0, images.shape[0], step):
+            stop = min(start + step, images.shape[0])
+            try:
+                images[start:stop]
+            except OSError:
+                bad.append((start, stop))
+    return bad
+
+
+def _salvage(partial, bounds, create):
+    """Rebuild a partial file with damaged chunks: a new file (``create``) holding every
+    finished chunk that reads back, the others to be rendered again."""
+    bad = _damaged_rows(partial)
+    if not bad:
+        return
+    rebuilt = partial + ".rebuild"
+    create(rebuilt)
+    kept = 0
+    with h5py.File(partial, "r") as old, h5py.File(rebuilt, "r+") as new:
+        done = old["chunks_done"][...]
+        names = [name for name in ("images", "light_fraction", "noise_sigma") if name in old]
+        for k, (lo, hi) in enumerate(bounds):
+            if not done[k] or any(lo < stop and hi > start for start, stop in bad):
+                continue
+            for name in names:
+                new[name][lo:hi] = old[name][lo:hi]
+            new.flush()
+            new["chunks_done"][k] = True
+            kept += hi - lo
+    warnings.warn(f"{partial} was damaged by an interruption (rows "
+                  f"{', '.join(f'{a}-{b - 1}' for a, b in bad)} unreadable); kept the "
+                  f"{kept} galaxies that read back, the rest are rendered again",
+                  RuntimeWarning, stacklevel=3)
+    os.replace(rebuilt, partial)
+
+
 def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_jobs=None,
                         random_state=None, overwrite=False, progress=False):
     """Simulate galaxies and write them, with their parameters, to an HDF5 file.
@@ -315,9 +364,14 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
     settings = _settings_of(simulator, steps, n_galaxies, chunk_size, seed)
     columns = simulator.table_columns()
     bounds = _chunk_bounds(int(n_galaxies), int(chunk_size))
-    if not _open_partial(partial, settings, overwrite):
-        _create(partial, simulator, steps, settings, columns, np.random.RandomState(seed),
+    def create(target):
+        _create(target, simulator, steps, settings, columns, np.random.RandomState(seed),
                 bounds)
+
+    if not _open_partial(partial, settings, overwrite):
+        create(partial)
+    else:
+        _salvage(partial, bounds, create)
 
     with h5py.File(partial, "r+") as f:
         done = f["chunks_done"][...]

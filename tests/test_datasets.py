@@ -307,3 +307,31 @@ def test_training_from_a_file_larger_than_memory(tmp_path):
     reg = ProbabilisticQRegressor(epochs=2, batch_size=16, random_state=0,
                                   training_source=source).fit(X_val, y_val)
     assert len(reg.history_["loss"]) == 2 and reg.predict(X_val).shape == (32,)
+
+
+def test_resume_rebuilds_a_partial_file_with_a_damaged_chunk(tmp_path):
+    # kill -9 while a gzip chunk is written can leave it corrupt: the resumed run must not
+    # stop at it, nor keep the rows it held, and must end with the uninterrupted content
+    sim = SersicGalaxySimulator(image_size=8, pixel_scale=8.0)
+    clean = make_galaxy_dataset(tmp_path / "clean.h5", 40, simulator=sim, chunk_size=4,
+                                random_state=3, progress=False)
+    path = tmp_path / "d.h5"
+    partial = str(path) + ".partial"
+    make_galaxy_dataset(path, 40, simulator=sim, chunk_size=4, random_state=3,
+                        progress=False)
+    os.replace(path, partial)  # a finished file, then its second stored chunk damaged
+    with h5py.File(partial, "r+") as f:
+        f.attrs["complete"] = False
+        info = f["images"].id.get_chunk_info(1)
+    with open(partial, "r+b") as raw:
+        raw.seek(info.byte_offset + 8)
+        raw.write(b"\xff" * 64)
+    with h5py.File(partial, "r") as f, pytest.raises(OSError):
+        f["images"][16:32]
+    with pytest.warns(RuntimeWarning, match=r"rows 16-31 unreadable.*kept the 24"):
+        make_galaxy_dataset(path, 40, simulator=sim, chunk_size=4, random_state=3,
+                            progress=False)
+    data, expected = load_galaxy_dataset(path), load_galaxy_dataset(clean)
+    np.testing.assert_array_equal(data.images, expected.images)
+    np.testing.assert_array_equal(data.params, expected.params)
+    assert not os.path.exists(partial)
