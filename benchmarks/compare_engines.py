@@ -29,6 +29,7 @@ VIEWS = [(0.0, 0.0), (30.0, 0.0), (60.0, 0.0), (90.0, 0.0), (90.0, 90.0), (3.0, 
 # run in a subprocess with one skgal or the other on the path
 WORKER = r"""
 import sys, time, numpy as np
+import skgal
 from skgal._render import render_flux
 from skgal import sersic_b
 out, count = sys.argv[1], int(sys.argv[2])
@@ -51,8 +52,10 @@ np.savez(out, **result)
 
 def run(root, out, count):
     env = dict(os.environ, PYTHONPATH=root)
-    subprocess.run([sys.executable, "-c", WORKER, out, str(count), repr(VIEWS)], env=env,
-                   check=True)
+    # run outside the checkout: with -c the working directory comes first on sys.path
+    subprocess.run([sys.executable, "-c", WORKER + f"\nassert skgal.__file__.startswith("
+                    f"{root!r})", out, str(count), repr(VIEWS)], env=env, check=True,
+                   cwd=os.path.dirname(out))
     return np.load(out)
 
 
