@@ -364,6 +364,7 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
     settings = _settings_of(simulator, steps, n_galaxies, chunk_size, seed)
     columns = simulator.table_columns()
     bounds = _chunk_bounds(int(n_galaxies), int(chunk_size))
+
     def create(target):
         _create(target, simulator, steps, settings, columns, np.random.RandomState(seed),
                 bounds)
