@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._hankel import hankel_table, table_value
+from ._hankel import hankel_table, hankel_values, table_value
 from ._profile import HZ_DIVISOR, sersic_b
 
 SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -327,6 +327,14 @@ class _Grids:
         return self._low[key]
 
 
+def _fft_cost(m):
+    """The inverse FFT of an m x m lattice, in units of one mode of the folded spectrum
+    (about 100 ns): ~5 m^2 log2 m flops at about a flop a nanosecond, with room. Without
+    it a plan with a single Nyquist zone (a galaxy-and-PSF cut) could pick an 8192^2
+    transform over the split."""
+    return m * m * math.log2(m) / 8.0
+
+
 def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     """The transform sizes for one galaxy: (m, reps, low period, low count, k1),
     with ``k1 = 0`` and ``count = 0`` when there is no split.
@@ -346,7 +354,7 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     core = psf.core_radius(tol)
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((stamp + 2.0 * (tail_r + core)) / d)) + 1)
-    cost_whole = folds * m_whole ** 2 / 2.0
+    cost_whole = folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole)
     # the split
     spread = window_radius(tol, re, n, b, k1, flux_ratio)
     reach_hi = max(high_pass_radius(tol, re, n, b, k1), spread) + core
@@ -357,7 +365,7 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     length = 16.0 * d * 2.0 ** (math.ceil(8.0 * math.log2(wanted / (16.0 * d))) / 8.0)
     count = int(math.ceil(CHI_REACH * k1 * length / (2.0 * math.pi)))
     side = 2 * count + 1
-    cost_split = folds * m ** 2 / 2.0 + side * side * (1.0 + size / 4.0)
+    cost_split = folds * m ** 2 / 2.0 + _fft_cost(m) + side * side * (1.0 + size / 4.0)
     if cost_whole <= cost_split:  # k1 = 0 means: no split
         return m_whole, reps, 0.0, 0, 0.0
     return m, reps, length, count, k1
@@ -404,6 +412,39 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax):
     return image + (ey @ low @ ex.T).real / (length * length)
 
 
+def _wavenumber_cut(galaxy, grids, kmax, budget):
+    """A wavenumber beyond which every mode of the image's spectrum together changes no
+    pixel by more than ``budget`` (flux per unit area): GalSim's ``maxk``, for the
+    product of the galaxy's transform and a round PSF's, not the PSF's alone.
+
+    In every direction phi of k', |I~| <= amp g_n(R_e |k| a(phi))
+    exp(-(|k| sin phi sin i h)^2 / 2) with a = sqrt(cos^2 phi + sin^2 phi cos^2 i), and
+    g_n is positive and decreasing for n >= 1/2 (a scale mixture of Gaussians), so the
+    maximum over sampled directions, times 2 for the samples' gaps, bounds it. A pixel
+    changes by at most (1 / 2 pi) Int_kc^inf max|I~| |P~| k dk when the modes beyond kc
+    are dropped (the pixel's sinc is at most 1).
+    """
+    ie, re, n, q, incl, _, _, _ = galaxy
+    h = q * re / HZ_DIVISOR
+    ci, si = math.cos(math.radians(incl)), math.sin(math.radians(incl))
+    amp = ie * SQRT2PI * h * re * re
+    k = np.linspace(0.0, kmax, 257)
+    phi = np.linspace(0.0, 0.5 * math.pi, 33)
+    a = np.sqrt(np.cos(phi) ** 2 + (np.sin(phi) * ci) ** 2)
+    g = hankel_values(n, re * np.outer(k, a)) * np.exp(
+        -0.5 * (np.outer(k, np.sin(phi)) * si * h) ** 2)
+    envelope = 2.0 * amp * g.max(axis=1)
+    psf = np.abs(np.interp(k, np.arange(grids.radial.size) * grids.dk_radial, grids.radial))
+    density = envelope * psf * k / (2.0 * math.pi)
+    # the tail integral from each grid point out to kmax (trapezoids, from the top)
+    tail = np.concatenate([np.cumsum(0.5 * (density[1:] + density[:-1])[::-1]
+                                     * np.diff(k)[::-1])[::-1], [0.0]])
+    above = np.nonzero(tail > budget)[0]
+    if above.size == 0:  # the whole image is below the budget
+        return float(k[1])
+    return float(k[min(above[-1] + 1, k.size - 1)])
+
+
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,
                position_angle, x_offset, y_offset, *, psf, image_size, pixel_scale,
                sampling="pixel", grids=None, tol=TOL):
@@ -441,8 +482,11 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
                                    grids.kmax_for(0.1 * SCOUT_TOL))
             # never tighter than TOL: that is what the engine was built for
             galaxy_tol = max(PEAK_TOL * float(scout.max()) / central, TOL)
-            out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol,
-                                    grids.kmax_for(0.1 * galaxy_tol))
+            kmax = grids.kmax_for(0.1 * galaxy_tol)
+            if grids.round:  # where the galaxy's transform times the PSF's is negligible
+                kmax = min(kmax, _wavenumber_cut(galaxy, grids, kmax,
+                                                 0.1 * galaxy_tol * central))
+            out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol, kmax)
         else:
             out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, tol, grids.kmax)
     if getattr(psf, "nonnegative", False):

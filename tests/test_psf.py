@@ -95,7 +95,9 @@ def test_whole_image_matches_the_closed_form_at_n_one_half(incl, fwhm):
                    scale=1.5)
     expected = gaussian_disc_image(0.5, 6.0, 0.3, incl, fwhm, 24, 1.5)
     bright = expected > 1e-4 * expected.max()
-    np.testing.assert_allclose(image[bright], expected[bright], rtol=1e-6)
+    # the simulator aims at 1e-7 of the peak (the promise's budget): about 1e-6 of the
+    # faintest pixels checked here, measured 1.3e-6; 1e-5 is still 100x the promise
+    np.testing.assert_allclose(image[bright], expected[bright], rtol=1e-5)
 
 
 @pytest.mark.parametrize("psf", [GaussianPSF(2.0), MoffatPSF(3.0, 3.0)])
@@ -338,3 +340,21 @@ def test_peak_relative_tolerance_holds_the_promise_with_heavy_wings():
     for f, e in zip(fast, exact):
         bright = e > 1e-4 * e.max()
         np.testing.assert_allclose(f[bright], e[bright], rtol=RTOL / 3)
+
+
+def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
+    # The simulator folds the spectrum only out to where the galaxy's transform times the
+    # PSF's is negligible (not where the PSF's alone is): the cut is well inside the
+    # PSF's, and the image without the modes beyond it moves by less than the budget.
+    from skgal._fourier import _Grids, _render_galaxy, _wavenumber_cut
+
+    psf = MoffatPSF(3.0, 3.0)
+    grids = _Grids(psf, 1.0)
+    galaxy = (0.6, 12.0, 1.5, 0.3, 60.0, 20.0, 0.4, -0.3)
+    kmax = grids.kmax_for(1e-9)
+    budget = 1e-7  # flux per unit area: about 3e-9 of this image's peak (36)
+    cut = _wavenumber_cut(galaxy, grids, kmax, budget)
+    assert cut < 0.75 * kmax
+    full, cut_image = (_render_galaxy(galaxy, psf, 32, 1.0, 1.0, grids, 1e-9, k)
+                       for k in (kmax, cut))
+    assert np.max(np.abs(cut_image - full)) < budget
