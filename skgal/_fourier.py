@@ -461,7 +461,9 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
     matching PSF floor (``_Grids(psf, d, floor)``). ``tol="peak"`` (the simulator's)
     aims at ``PEAK_TOL`` of each image's own peak, the scale of the accuracy promise:
     a first pass at ``SCOUT_TOL`` measures the peak, and the PSF's floor follows the
-    tolerance. It is 1.3-17x faster than ``TOL`` (benchmarks/bench_psf_tolerance.py);
+    tolerance, and the spectrum is cut where the galaxy's transform times the PSF's is
+    negligible (_wavenumber_cut). It is 1.3-16.5x faster than ``TOL``
+    (benchmarks/bench_psf_tolerance.py);
     tests/test_psf.py holds it to the promise where the bounds are tightest.
     """
     d = float(pixel_scale)
