@@ -284,10 +284,12 @@ class _Grids:
         if self.round:
             self.dk_radial = self.kmax * 1.001 / (self.RADIAL_POINTS - 4)
             k = np.arange(self.RADIAL_POINTS) * self.dk_radial
+            self.radial_k = k  # the table's wavenumbers
             self.radial = np.ascontiguousarray(np.real(psf.transform(k, 0.0)), dtype=float)
         else:
             self.dk_radial = 1.0
             self.radial = np.zeros(4)
+            self.radial_k = np.arange(4.0)
         self._empty = np.zeros((1, 1))
         self._kmax = {}
 
@@ -434,7 +436,7 @@ def _wavenumber_cut(galaxy, grids, kmax, budget):
     g = hankel_values(n, re * np.outer(k, a)) * np.exp(
         -0.5 * (np.outer(k, np.sin(phi)) * si * h) ** 2)
     envelope = 2.0 * amp * g.max(axis=1)
-    psf = np.abs(np.interp(k, np.arange(grids.radial.size) * grids.dk_radial, grids.radial))
+    psf = np.abs(np.interp(k, grids.radial_k, grids.radial))
     density = envelope * psf * k / (2.0 * math.pi)
     # the tail integral from each grid point out to kmax (trapezoids, from the top)
     tail = np.concatenate([np.cumsum(0.5 * (density[1:] + density[:-1])[::-1]

@@ -357,4 +357,5 @@ def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
     assert cut < 0.75 * kmax
     full, cut_image = (_render_galaxy(galaxy, psf, 32, 1.0, 1.0, grids, 1e-9, k)
                        for k in (kmax, cut))
-    assert np.max(np.abs(cut_image - full)) < budget
+    # the bound is loose: measured 7e-11 here, held to a hundredth of the budget
+    assert np.max(np.abs(cut_image - full)) < budget / 100
