@@ -40,6 +40,8 @@ engine is used instead.
 """
 
 import math
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from numba import njit
@@ -132,15 +134,23 @@ def window_radius(tol, re, n, b, k1, flux_ratio):
     return core + rho / k1
 
 
+#: a mode whose disc factor exp(-z^2 / 2) is below e^-46 (1e-20 of the spectrum's
+#: peak) is 0 without evaluating the rest: edge-on and inclined thick discs have most
+#: of their lattice there
+GAUSS_SKIP = 92.0
+
+
 @njit(cache=True, nogil=True)
 def _galaxy_ft(kx, ky, geom, table, tparams):
-    """Re and Im of I~(k) chi-free, without the centre's phase."""
+    """I~(k), which is real, chi-free and without the centre's phase."""
     amp, re, h, cos_i, sin_i, cos_pa, sin_pa = geom
+    kyp = -kx * sin_pa + ky * cos_pa
+    z = kyp * sin_i * h
+    if z * z > GAUSS_SKIP:
+        return 0.0
     y0, hy, kappa0 = tparams
     kxp = kx * cos_pa + ky * sin_pa
-    kyp = -kx * sin_pa + ky * cos_pa
     kappa = re * math.sqrt(kxp * kxp + kyp * kyp * cos_i * cos_i)
-    z = kyp * sin_i * h
     return amp * table_value(table, y0, hy, kappa0, kappa) * math.exp(-0.5 * z * z)
 
 
@@ -185,74 +195,125 @@ def _axis_factors(m, reps, d, box, shift, count):
 
 
 @njit(cache=True, nogil=True)
-def _fold_high(geom, table, tparams, round_psf, radial, dk_radial, kmax, psf_re, psf_im, m,
-               reps, box, d, k1, shift_x, shift_y, out):
+def _window_high(k2, inv_k1):
+    """1 - chi(k) at |k|^2 = k2, without cancellation (1 when there is no split)."""
+    if inv_k1 == 0.0:
+        return 1.0
+    k8 = k2 * inv_k1 * inv_k1
+    k8 = k8 * k8
+    k8 = k8 * k8
+    if k8 < 1e-3:
+        return k8 * (1.0 - 0.5 * k8)
+    if k8 < 40.0:
+        return 1.0 - math.exp(-k8)
+    return 1.0
+
+
+@njit(cache=True, nogil=True)
+def _high_kernel(round_psf, radial, dk_radial, kmax, alias_re, alias_im, m, reps, d, k1):
+    """P~ (1 - chi) on the folded lattice's half plane, entry (ty * m + my,
+    tx * (m // 2 + 1) + mx): from a round PSF's radial table (0 beyond ``kmax``; the
+    imaginary part then has shape (1, 1)), or from any PSF's values on the alias lattice
+    (entry (ty * m + my, tx * m + mx))."""
+    half = m // 2 + 1
+    kxs, _ = _axis_factors(m, reps, d, 0.0, 0.0, half)
+    kys, _ = _axis_factors(m, reps, d, 0.0, 0.0, m)
+    inv_k1 = 1.0 / k1 if k1 > 0.0 else 0.0
+    kmax2 = kmax * kmax
+    out_re = np.zeros((kys.size, kxs.size))
+    out_im = np.zeros((1, 1)) if round_psf else np.zeros((kys.size, kxs.size))
+    for a in range(kys.size):
+        for tx in range(2 * reps + 1):
+            for mx in range(half):
+                b = tx * half + mx
+                k2 = kxs[b] * kxs[b] + kys[a] * kys[a]
+                if round_psf:
+                    if k2 <= kmax2:
+                        out_re[a, b] = _radial_psf(radial, dk_radial, math.sqrt(k2)) * \
+                            _window_high(k2, inv_k1)
+                else:
+                    w = _window_high(k2, inv_k1)
+                    out_re[a, b] = alias_re[a, tx * m + mx] * w
+                    out_im[a, b] = alias_im[a, tx * m + mx] * w
+    return out_re, out_im
+
+
+@njit(cache=True, nogil=True)
+def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, shift_x,
+               shift_y, out):
     """out[my, mx] (mx <= m/2) = sum over aliases of (1 - chi) I~ P~ sinc e^{-ik.shift}.
 
-    A round PSF's P~ comes from ``radial`` (its values at |k| = j dk_radial) and is 0
-    beyond ``kmax``; any other PSF's from ``psf_re/psf_im`` on the alias lattice: index
-    (ty * m + my, tx * m + mx) for alias offsets t in [-reps, reps] shifted to start at
-    0, base bins 0..m-1 in FFT order. The pixel's sinc and the centre's phase are
-    separable, so they come from per-axis factors.
+    ``kern_re/kern_im`` hold P~ (1 - chi), which is the same for every galaxy, on the
+    alias lattice: index (ty * m + my, tx * (m // 2 + 1) + mx) for alias offsets t in
+    [-reps, reps] shifted to start at 0, base bins in FFT order (``kern_im`` of shape
+    (1, 1) for a real kernel). Modes beyond ``kmax`` are left out. The pixel's sinc and
+    the centre's phase are separable, so they come from per-axis factors.
     """
     half = m // 2 + 1
     kxs, fxs = _axis_factors(m, reps, d, box, shift_x, half)
     kys, fys = _axis_factors(m, reps, d, box, shift_y, m)
     kmax2 = kmax * kmax
-    inv_k1 = 1.0 / k1 if k1 > 0.0 else 0.0
+    real_kernel = kern_im.shape[0] == 1
     for my in range(m):
         for mx in range(half):
             acc = 0.0j
             for ty in range(2 * reps + 1):
-                ky = kys[ty * m + my]
-                if round_psf and ky * ky > kmax2:
+                row = ty * m + my
+                ky = kys[row]
+                if ky * ky > kmax2:
                     continue
-                fy = fys[ty * m + my]
+                fy = fys[row]
                 for tx in range(2 * reps + 1):
-                    kx = kxs[tx * half + mx]
-                    k2 = kx * kx + ky * ky
-                    if round_psf:
-                        if k2 > kmax2:
-                            continue
-                        psf = complex(_radial_psf(radial, dk_radial, math.sqrt(k2)), 0.0)
-                    else:
-                        psf = complex(psf_re[ty * m + my, tx * m + mx],
-                                      psf_im[ty * m + my, tx * m + mx])
-                        if psf == 0.0:
-                            continue
-                    if k1 == 0.0:  # no split: the whole spectrum
-                        window = 1.0
-                    else:
-                        k8 = k2 * inv_k1 * inv_k1
-                        k8 = k8 * k8
-                        k8 = k8 * k8
-                        if k8 < 1e-3:  # 1 - e^-x without cancellation
-                            window = k8 * (1.0 - 0.5 * k8)
-                        elif k8 < 40.0:
-                            window = 1.0 - math.exp(-k8)
-                        else:
-                            window = 1.0
-                    g = _galaxy_ft(kx, ky, geom, table, tparams) * window
-                    acc += g * psf * fxs[tx * half + mx] * fy
+                    col = tx * half + mx
+                    kx = kxs[col]
+                    if kx * kx + ky * ky > kmax2:
+                        continue
+                    pr = kern_re[row, col]
+                    pi = 0.0 if real_kernel else kern_im[row, col]
+                    if pr == 0.0 and pi == 0.0:
+                        continue
+                    g = _galaxy_ft(kx, ky, geom, table, tparams)
+                    if g != 0.0:
+                        acc += g * complex(pr, pi) * fxs[col] * fy
             out[my, mx] = acc
 
 
 @njit(cache=True, nogil=True)
-def _low_spectrum(geom, table, tparams, psf_re, psf_im, kx, ky, box, k1, out):
-    """out[a, b] = chi I~ P~ sinc at (kx[b], ky[a]) (no phase: it is in the sum)."""
-    for a in range(ky.size):
-        sy = _sinc(0.5 * ky[a] * box)
-        for b in range(kx.size):
-            kk = math.sqrt(kx[b] * kx[b] + ky[a] * ky[a]) / k1
+def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
+    """out[a - c, b] = chi I~ P~ sinc at (k[b], k[a]) for the rows a >= c of the
+    symmetric lattice ``k = (-c..c) dk`` (no phase: it is in the sum), with ``kern`` =
+    chi P~ sinc, the same for every galaxy. The image is real, so its spectrum is
+    Hermitian and the rows below c are not needed."""
+    c = k.size // 2
+    for a in range(c, k.size):
+        for b in range(k.size):
+            p_re = kern_re[a, b]
+            p_im = kern_im[a, b]
+            if p_re == 0.0 and p_im == 0.0:
+                out[a - c, b] = 0.0
+                continue
+            g = _galaxy_ft(k[b], k[a], geom, table, tparams)
+            out[a - c, b] = complex(g * p_re, g * p_im)
+
+
+@njit(cache=True, nogil=True)
+def _low_kernel(psf_re, psf_im, k, box, k1):
+    """chi P~ sinc on the low-pass lattice k x k (0 where chi < e^-40)."""
+    out_re = np.zeros((k.size, k.size))
+    out_im = np.zeros((k.size, k.size))
+    for a in range(k.size):
+        sy = _sinc(0.5 * k[a] * box)
+        for b in range(k.size):
+            kk = math.sqrt(k[b] * k[b] + k[a] * k[a]) / k1
             k8 = kk * kk
             k8 = k8 * k8
             k8 = k8 * k8
             if k8 > 40.0:
-                out[a, b] = 0.0
                 continue
-            g = _galaxy_ft(kx[b], ky[a], geom, table, tparams) * _sinc(0.5 * kx[b] * box) \
-                * sy * math.exp(-k8)
-            out[a, b] = complex(g * psf_re[a, b], g * psf_im[a, b])
+            w = _sinc(0.5 * k[b] * box) * sy * math.exp(-k8)
+            out_re[a, b] = w * psf_re[a, b]
+            out_im[a, b] = w * psf_im[a, b]
+    return out_re, out_im
 
 
 @njit(cache=True, nogil=True)
@@ -266,12 +327,17 @@ def _radial_lattice(radial, dk, k):
 
 
 class _Grids:
-    """The PSF's transform where the engine needs it, computed once: a radial table
-    for a round PSF, or on each alias lattice for any other; and on each low-pass
-    lattice (whose periods are quantised so that galaxies share them)."""
+    """What the engine needs of the PSF, computed once and shared by every galaxy (and
+    every thread): a round PSF's radial table, any PSF's transform on each alias lattice,
+    and the galaxy-independent factor of each lattice's spectrum (the PSF's transform
+    times the window, and on the low-pass lattice times the pixel's sinc). The
+    lattices' sizes are quantised so that galaxies share them; the kernels held are
+    capped at ``CACHE_BYTES``, least recently used dropped first."""
 
     #: points of a round PSF's radial table
     RADIAL_POINTS = 16384
+    #: memory for the lattices' kernels (a 288^2 lattice folded 3x3 takes 3 MB)
+    CACHE_BYTES = 192 * 2**20
 
     def __init__(self, psf, d, floor=PSF_FLOOR):
         self.psf = psf
@@ -280,7 +346,9 @@ class _Grids:
         self.round = bool(getattr(psf, "round", False))
         self.kmax = float(psf.max_wavenumber(self.floor))
         self._alias = {}
-        self._low = {}
+        self._kernels = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
         if self.round:
             self.dk_radial = self.kmax * 1.001 / (self.RADIAL_POINTS - 4)
             k = np.arange(self.RADIAL_POINTS) * self.dk_radial
@@ -302,8 +370,7 @@ class _Grids:
         return self._kmax[decade]
 
     def alias(self, m, reps):
-        if self.round:
-            return self._empty, self._empty
+        """A non-round PSF's transform on the alias lattice (zero below the floor)."""
         key = (m, reps)
         if key not in self._alias:
             d = self.d
@@ -316,17 +383,67 @@ class _Grids:
                                 np.ascontiguousarray(value.imag))
         return self._alias[key]
 
-    def low(self, length, count):
-        key = (length, count)
-        if key not in self._low:
+    def _cached(self, key, build):
+        with self._lock:
+            if key in self._kernels:
+                self._kernels.move_to_end(key)
+                return self._kernels[key]
+        value = build()
+        size = sum(a.nbytes for a in value if isinstance(a, np.ndarray))
+        if size > self.CACHE_BYTES // 4:  # a rare huge lattice: used once, not kept
+            return value
+        with self._lock:
+            if key not in self._kernels:
+                self._kernels[key] = value
+                self._bytes += size
+                while self._bytes > self.CACHE_BYTES:
+                    _, old = self._kernels.popitem(last=False)
+                    self._bytes -= sum(a.nbytes for a in old if isinstance(a, np.ndarray))
+            return self._kernels[key]
+
+    def high(self, m, reps, k1):
+        """P~ (1 - chi) on the folded lattice (see :func:`_high_kernel`)."""
+        def build():
+            alias_re, alias_im = (self._empty, self._empty) if self.round \
+                else self.alias(m, reps)
+            return _high_kernel(self.round, self.radial, self.dk_radial, self.kmax,
+                                alias_re, alias_im, m, reps, self.d, k1)
+        return self._cached(("high", m, reps, k1), build)
+
+    def low(self, length, count, box, k1, size):
+        """The low-pass lattice's wavenumbers ``k``, chi P~ sinc on ``k x k``, and
+        ``e^{i j d k}`` at the pixels ``j < size`` (shape (size, k.size))."""
+        def build():
             k = np.arange(-count, count + 1) * 2.0 * math.pi / length
             if self.round:  # from the radial table (exact Bessel functions are slow)
                 value = _radial_lattice(self.radial, self.dk_radial, k).astype(complex)
             else:
                 value = np.asarray(self.psf.transform_grid(k, k), dtype=complex)
-            self._low[key] = (k, np.ascontiguousarray(value.real),
-                              np.ascontiguousarray(value.imag))
-        return self._low[key]
+            kern_re, kern_im = _low_kernel(np.ascontiguousarray(value.real),
+                                           np.ascontiguousarray(value.imag), k, box, k1)
+            waves = np.exp(1j * np.outer(np.arange(size) * self.d, k))
+            return k, kern_re, kern_im, waves
+        return self._cached(("low", length, count, box, k1, size), build)
+
+
+_SHARED = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_grids(psf, d, floor=PSF_FLOOR):
+    """The :class:`_Grids` of ``psf`` at pixel size ``d``, kept between calls (the three
+    most recently used), so that batch after batch of galaxies reuses its lattices."""
+    key = (psf, float(d), float(floor))
+    with _SHARED_LOCK:
+        if key in _SHARED:
+            _SHARED.move_to_end(key)
+            return _SHARED[key]
+    grids = _Grids(psf, float(d), floor)
+    with _SHARED_LOCK:
+        grids = _SHARED.setdefault(key, grids)
+        while len(_SHARED) > 3:
+            _SHARED.popitem(last=False)
+    return grids
 
 
 def _fft_cost(m):
@@ -392,26 +509,27 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax):
     c0 = 0.5 * (size - 1)
     sx, sy = c0 + ox, c0 + oy
     ix, iy = math.floor(sx), math.floor(sy)
-    psf_re, psf_im = grids.alias(m, reps)
+    kern_re, kern_im = grids.high(m, reps, k1)
     spectrum = np.empty((m, m // 2 + 1), dtype=np.complex128)
-    _fold_high(geom, table, tparams, grids.round, grids.radial, grids.dk_radial,
-               kmax, psf_re, psf_im, m, reps, d * box, d, k1,
-               (sx - ix) * d, (sy - iy) * d, spectrum)
+    # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
+    _fold_high(geom, table, tparams, kern_re, kern_im, kmax if grids.round else math.inf,
+               m, reps, d * box, d, (sx - ix) * d, (sy - iy) * d, spectrum)
     grid = np.fft.irfft2(spectrum, s=(m, m)) / (d * d)
     rows_idx = (np.arange(size) - iy) % m
     cols_idx = (np.arange(size) - ix) % m
     image = grid[np.ix_(rows_idx, cols_idx)]
     if count == 0:  # one FFT held the whole tail
         return image
-    # low-pass part, summed at the pixel centres from a fine lattice
-    kl, pl_re, pl_im = grids.low(length, count)
-    low = np.empty((kl.size, kl.size), dtype=np.complex128)
-    _low_spectrum(geom, table, tparams, pl_re, pl_im, kl, kl, d * box, k1, low)
-    xs = (np.arange(size) - sx) * d
-    ys = (np.arange(size) - sy) * d
-    ex = np.exp(1j * np.outer(xs, kl))  # (size, count)
-    ey = np.exp(1j * np.outer(ys, kl))
-    return image + (ey @ low @ ex.T).real / (length * length)
+    # low-pass part, summed at the pixel centres from a fine lattice; its spectrum is
+    # Hermitian, so the rows ky > 0 count twice and those below are left out
+    kl, kern_re, kern_im, waves = grids.low(length, count, d * box, k1, size)
+    low = np.empty((count + 1, kl.size), dtype=np.complex128)
+    _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
+    # the centre's phase e^{-ik.(sx, sy) d}; e^{i j d k} at pixel j is the grids'
+    low *= np.outer(np.exp(-1j * sy * d * kl[count:]), np.exp(-1j * sx * d * kl))
+    ey = waves[:, count:].copy()
+    ey[:, 0] *= 0.5
+    return image + 2.0 * (ey @ low @ waves.T).real / (length * length)
 
 
 def _wavenumber_cut(galaxy, grids, kmax, budget):
@@ -471,7 +589,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
     d = float(pixel_scale)
     box = 1.0 if sampling == "pixel" else 0.0  # the pixel's sinc, or none
     size = int(image_size)
-    grids = _Grids(psf, d) if grids is None else grids
+    grids = shared_grids(psf, d) if grids is None else grids
     rows = len(intensity)
     out = np.empty((rows, size, size))
     for k in range(rows):

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._fourier import _Grids, render_psf
+from ._fourier import render_psf, shared_grids
 from ._profile import sersic_b, total_flux
 from ._render import render_flux
 from ._table import (ALL_COLUMNS, REQUIRED_COLUMNS, as_table, check_count, is_positional,
@@ -385,10 +385,11 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                                      offsets[s, 1], **kwargs)
                 for s in chunks)
         else:
-            # the PSF's transform on each lattice is shared by the threads
+            # the PSF's transform on each lattice is shared by the threads, and kept
+            # for the next call (a training batch, a dataset's next chunk)
             kwargs = dict(psf=self.psf, image_size=self.image_size,
                           pixel_scale=self.pixel_scale, sampling=self.sampling,
-                          grids=_Grids(self.psf, float(self.pixel_scale)), tol="peak")
+                          grids=shared_grids(self.psf, float(self.pixel_scale)), tol="peak")
             parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2], params[s, 3],
                                     incl[s], pa[s], offsets[s, 0], offsets[s, 1], **kwargs)

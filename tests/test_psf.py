@@ -359,3 +359,27 @@ def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
                        for k in (kmax, cut))
     # the bound is loose: measured 7e-11 here, held to a hundredth of the budget
     assert np.max(np.abs(cut_image - full)) < budget / 100
+
+
+@pytest.mark.parametrize("psf", [
+    MoffatPSF(3.0, 3.0), ImagePSF(np.outer([1.0, 3.0, 2.0], [2.0, 4.0, 1.0]), pixel_scale=1.0)])
+def test_the_lattices_kept_between_galaxies_do_not_change_an_image(psf):
+    # The PSF's factor of each lattice's spectrum is computed once and kept (within a
+    # memory cap) for later galaxies and later calls. Whether a lattice was kept, dropped
+    # for the cap, or too big to keep, the image is the same to the last bit.
+    from skgal._fourier import _Grids, render_psf, shared_grids
+
+    galaxies = np.array([[1.0, 25.0, 1.6, 0.4, 55.0, 30.0, 0.3, -0.2],   # the split plan
+                         [0.5, 20.0, 0.9, 0.7, 80.0, 100.0, 0.0, 0.5],  # one folded FFT
+                         [0.3, 6.0, 2.0, 0.2, 90.0, 0.0, 0.0, 0.0]])
+    kept = _Grids(psf, 1.0)
+    tiny = _Grids(psf, 1.0)
+    tiny.CACHE_BYTES = 1  # nothing kept: every lattice built for its galaxy
+    small = _Grids(psf, 1.0)
+    small.CACHE_BYTES = 8 * 2**20  # some kept, some dropped
+    images = [render_psf(*galaxies.T, psf=psf, image_size=32, pixel_scale=1.0,
+                         grids=g, tol="peak") for g in (kept, kept, tiny, small)]
+    for other in images[1:]:
+        np.testing.assert_array_equal(other, images[0])
+    assert small._bytes <= small.CACHE_BYTES and tiny._bytes == 0
+    assert shared_grids(psf, 1.0) is shared_grids(psf, 1.0)
