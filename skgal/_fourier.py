@@ -280,20 +280,17 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
 
 @njit(cache=True, nogil=True)
 def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
-    """out[a - c, b] = chi I~ P~ sinc at (k[b], k[a]) for the rows a >= c of the
-    symmetric lattice ``k = (-c..c) dk`` (no phase: it is in the sum), with ``kern`` =
-    chi P~ sinc, the same for every galaxy. The image is real, so its spectrum is
-    Hermitian and the rows below c are not needed."""
+    """out[a - c, b] = I~(k[b], k[a]) for the rows a >= c of the symmetric lattice
+    ``k = (-c..c) dk``, where the low-pass kernel ``kern`` (chi P~ sinc) is not 0 (0
+    elsewhere). The image is real, so its spectrum is Hermitian and the rows below c
+    are not needed."""
     c = k.size // 2
     for a in range(c, k.size):
         for b in range(k.size):
-            p_re = kern_re[a, b]
-            p_im = kern_im[a, b]
-            if p_re == 0.0 and p_im == 0.0:
+            if kern_re[a, b] == 0.0 and kern_im[a, b] == 0.0:
                 out[a - c, b] = 0.0
-                continue
-            g = _galaxy_ft(k[b], k[a], geom, table, tparams)
-            out[a - c, b] = complex(g * p_re, g * p_im)
+            else:
+                out[a - c, b] = _galaxy_ft(k[b], k[a], geom, table, tparams)
 
 
 @njit(cache=True, nogil=True)
@@ -523,13 +520,18 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax):
     # low-pass part, summed at the pixel centres from a fine lattice; its spectrum is
     # Hermitian, so the rows ky > 0 count twice and those below are left out
     kl, kern_re, kern_im, waves = grids.low(length, count, d * box, k1, size)
-    low = np.empty((count + 1, kl.size), dtype=np.complex128)
+    low = np.empty((count + 1, kl.size))
     _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
-    # the centre's phase e^{-ik.(sx, sy) d}; e^{i j d k} at pixel j is the grids'
-    low *= np.outer(np.exp(-1j * sy * d * kl[count:]), np.exp(-1j * sx * d * kl))
-    ey = waves[:, count:].copy()
+    # e^{ik(j d - s)} at pixel j: the grids' e^{i j d k} times the centre's phase
+    ex = waves * np.exp(-1j * sx * d * kl)
+    ey = waves[:, count:] * np.exp(-1j * sy * d * kl[count:])
     ey[:, 0] *= 0.5
-    return image + 2.0 * (ey @ low @ waves.T).real / (length * length)
+    if grids.round:  # a real spectrum: two real products, half the work of a complex one
+        low *= kern_re[count:]
+        part = ey.real @ low @ ex.real.T - ey.imag @ low @ ex.imag.T
+    else:
+        part = (ey @ (low * (kern_re[count:] + 1j * kern_im[count:])) @ ex.T).real
+    return image + 2.0 * part / (length * length)
 
 
 def _wavenumber_cut(galaxy, grids, kmax, budget):
