@@ -5,7 +5,8 @@ Each galaxy's noise is drawn from its own generator, seeded by the step's
 So a galaxy's noise depends on the seed and on that galaxy alone: rendered alone or
 inside any batch, for any ``n_jobs``, chunking or backend, it gets the same noise.
 Two galaxies with identical noiseless images get identical noise: to draw many
-noise realisations of one galaxy, pass ``seeds`` (one integer per row) to ``draw``.
+noise realisations of one galaxy, pass ``seeds`` (one integer per row, a parameter
+table's ``seed`` column) to ``transform`` or ``draw``.
 
 This module imports nothing from skgal but ``_image_step``.
 """
@@ -59,19 +60,29 @@ def galaxy_generators(X, random_state, seeds=None):
 class _NoiseStep(ImageStep):
     """A noise step: ``draw`` returns the noisy images and the noise level."""
 
-    def transform(self, X):
+    def transform(self, X, seeds=None):
         """Noisy images, float32, of the shape of ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n, height, width[, channels])
             Noiseless flux images.
+        seeds : array-like of int of shape (n,), default=None
+            Each galaxy's own seed (a parameter table's ``seed`` column), used with
+            ``random_state`` instead of its image. Inside a Pipeline it is metadata:
+            with ``sklearn.set_config(enable_metadata_routing=True)`` and
+            ``step.set_transform_request(seeds=True)``, ``pipeline.transform(table,
+            seeds=table["seed"])`` passes it here.
 
         Returns
         -------
         ndarray of float32
         """
-        return self.draw(X)[0]
+        return self.draw(X, seeds)[0]
+
+    def fit_transform(self, X, y=None, seeds=None):
+        """``fit(X).transform(X, seeds)``: the step learns nothing."""
+        return self.fit(X).transform(X, seeds)
 
 
 class CCDNoise(_NoiseStep):

@@ -103,7 +103,8 @@ class FreshSimulations:
         if not isinstance(first, SersicGalaxySimulator):
             raise TypeError(f"simulator must be a SersicGalaxySimulator or a Pipeline that "
                             f"starts with one; got {type(first).__name__}")
-        targets = check_targets(self.targets, ALL_COLUMNS, "the parameter table")
+        targets = check_targets(self.targets, tuple(c for c in ALL_COLUMNS if c != "seed"),
+                                "the parameter table")
         if self.inclination_choices is not None:
             choices = np.asarray(self.inclination_choices, dtype=float).reshape(-1)
             if choices.size == 0 or np.any((choices < 0) | (choices > 90)):

@@ -15,11 +15,14 @@ Columns (units in brackets):
 ``x_offset``        of the galaxy's centre from the stamp's centre, towards higher
                     column index [pixels]. Optional, with ``y_offset``
 ``y_offset``        the same towards higher row index [pixels]. Optional
+``seed``            the galaxy's own noise seed, an integer >= 0 (the noise steps take it
+                    as ``seeds``, so one galaxy's rows may carry several noise draws).
+                    Optional; rendering ignores it
 ==================  =====================================================================
 
 A plain array's columns are a prefix of that order: 4 columns are ``I_e, R_e, n, q``;
-5 add ``inclination``; 6 add ``position_angle``; 8 add both offsets. A table that
-skips a column (a position angle without an inclination, say) needs names.
+5 add ``inclination``; 6 add ``position_angle``; 8 add both offsets; 9 add ``seed``. A
+table that skips a column (a position angle without an inclination, say) needs names.
 """
 
 import numbers
@@ -28,10 +31,10 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 REQUIRED_COLUMNS = ("I_e", "R_e", "n", "q")
-OPTIONAL_COLUMNS = ("inclination", "position_angle", "x_offset", "y_offset")
+OPTIONAL_COLUMNS = ("inclination", "position_angle", "x_offset", "y_offset", "seed")
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: widths of a plain array, read by position
-POSITIONAL_WIDTHS = (4, 5, 6, 8)
+POSITIONAL_WIDTHS = (4, 5, 6, 8, 9)
 
 _RULES = {
     "I_e": (lambda v: v > 0, "> 0"),
@@ -39,6 +42,8 @@ _RULES = {
     "n": (lambda v: v > 0, "> 0"),
     "q": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
     "inclination": (lambda v: (v >= 0) & (v <= 90), "in [0, 90] degrees"),
+    # integers a float64 holds exactly
+    "seed": (lambda v: (v >= 0) & (v < 2.0**53) & (v == np.floor(v)), "an integer >= 0"),
 }
 
 
@@ -70,6 +75,10 @@ class ParameterTable:
         if name in self.columns:
             return self.columns[name]
         return np.full(len(self), float(default))
+
+    def seeds(self):
+        """The ``seed`` column as int64, or None when the table has none."""
+        return self.columns["seed"].astype(np.int64) if "seed" in self.columns else None
 
     def to_array(self, names=None):
         """The columns ``names`` (default: all, in the given order) as an (n, k) array."""
@@ -122,7 +131,8 @@ def read_parameter_table(X, *, name="X"):
         if values.shape[1] not in POSITIONAL_WIDTHS:
             raise ValueError(
                 f"{name} must have 4 columns {REQUIRED_COLUMNS}, optionally followed by "
-                f"'inclination' (5), 'position_angle' (6) and 'x_offset', 'y_offset' (8); "
+                f"'inclination' (5), 'position_angle' (6), 'x_offset', 'y_offset' (8) and "
+                f"'seed' (9); "
                 f"got {values.shape[1]} columns. Use a dataframe to name other layouts")
         names = ALL_COLUMNS[:values.shape[1]]
         from_frame = False

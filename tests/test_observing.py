@@ -164,3 +164,26 @@ def test_noise_and_photometry_keep_images_finite_and_their_shape(image, sky, gai
     if flux.sum() > 0:
         noisy = GaussianSNRNoise(snr=snr, random_state=0).transform(flux)
         assert noisy.shape == flux.shape and np.all(np.isfinite(noisy))
+
+
+def test_a_tables_seed_column_reaches_the_noise_step_through_a_pipeline():
+    # Metadata routing passes the table's seeds to the noise step: two rows of one galaxy
+    # with different seeds get different noise, and the same seed the same noise.
+    import sklearn
+
+    from skgal import GaussianNoise
+
+    sim = SersicGalaxySimulator(image_size=8, inclinations=(60,), output="flux")
+    X, _ = sim.sample(1, random_state=0)
+    table = np.column_stack([np.repeat(X, 3, axis=0), [[60.0]] * 3, np.zeros((3, 3)),
+                             [[7], [8], [7]]])
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = Pipeline([
+            ("render", SersicGalaxySimulator(image_size=8, inclinations=(60,), output="flux")),
+            ("noise", GaussianNoise(sigma=0.1, random_state=0).set_transform_request(seeds=True))])
+        noisy = model.fit(table).transform(table, seeds=table[:, 8].astype(int))
+    assert not np.array_equal(noisy[0], noisy[1])
+    np.testing.assert_array_equal(noisy[0], noisy[2])
+    expected, _ = GaussianNoise(sigma=0.1, random_state=0).draw(
+        sim.transform(table[:, :5]), seeds=[7, 8, 7])
+    np.testing.assert_array_equal(noisy, expected)

@@ -139,3 +139,21 @@ def test_as_frame_false_refuses_a_table_an_array_cannot_hold():
         sim.sample(2, as_frame=False)
     with pytest.raises(ValueError, match="7 columns"):
         sim.transform(np.full((1, 7), 0.5))
+
+
+def test_a_seed_column_is_read_by_name_and_does_not_change_the_light():
+    sim = SersicGalaxySimulator(image_size=8, inclinations="uniform", output="flux")
+    X, _ = sim.sample(3, random_state=0, as_frame=True)
+    seeded = X.assign(seed=[4, 4, 9])
+    np.testing.assert_array_equal(sim.transform(seeded), sim.transform(X))
+    # a plain array's ninth column is the seed
+    array = np.column_stack([X.to_numpy(), np.zeros((3, 3)), [1, 2, 3]])
+    assert sim.transform(array).shape == (3, 8, 8, 1)
+
+
+@pytest.mark.parametrize("value", [-1.0, 2.5, 2.0**53])
+def test_a_seed_that_is_not_a_nonnegative_integer_is_refused(value):
+    sim = SersicGalaxySimulator(image_size=8)
+    frame = pd.DataFrame([[0.5, 5.0, 1.0, 0.5, value]], columns=["I_e", "R_e", "n", "q", "seed"])
+    with pytest.raises(ValueError, match="column 'seed' must be an integer >= 0; row 0"):
+        sim.transform(frame)
