@@ -122,15 +122,24 @@ def high_pass_radius(tol, re, n, b, k1):
 
 def window_radius(tol, re, n, b, k1, flux_ratio):
     """How far the window's kernel carries the light of the galaxy's core (the part
-    that is not smooth on the scale 1 / k_1) above tol."""
-    if n >= 1.0:  # lambda falls with r: the core is where lambda > k_1 / 3
-        if n > 1.0:  # in logs: for n just above 1 the power overflows (it tends to 0 or inf)
-            power = n / (n - 1.0) * math.log(3.0 * b / (n * re * k1))
-            core = re * math.exp(min(power, 700.0))
-        core = min(core, tail_radius(tol, re, n, b)) if n > 1.0 else \
-            (tail_radius(tol, re, n, b) if b / re > k1 / 3.0 else 0.0)
-    else:  # lambda grows with r: the whole galaxy
-        core = tail_radius(tol, re, n, b)
+    that is not smooth on the scale 1 / k_1) above tol.
+
+    The profile is smooth on that scale where its logarithmic slope lambda is below
+    k_1 / 3. For n > 1, lambda falls with r: the core is the disc inside the radius r*
+    where lambda = k_1 / 3. For n < 1 it grows with r: the rough part is outside r*,
+    so it is the whole galaxy when r* lies inside the tail, and nothing but the centre
+    (whose kernel's reach the second term holds, as for n = 1) when it lies beyond.
+    """
+    tail = tail_radius(tol, re, n, b)
+    if n == 1.0:  # lambda = b / R_e everywhere
+        core = tail if b / re > k1 / 3.0 else 0.0
+    else:  # r* in logs: for n near 1 the power overflows (r* tends to 0 or inf)
+        power = n / (n - 1.0) * math.log(3.0 * b / (n * re * k1))
+        r_star = re * math.exp(min(power, 700.0))
+        if n > 1.0:
+            core = min(r_star, tail)
+        else:
+            core = tail if r_star < tail else 0.0
     scale, rate = CHI_ENV
     rho = max(0.0, math.log(scale * k1 * k1 * flux_ratio / tol) / rate)
     return core + rho / k1
