@@ -1,7 +1,8 @@
 """The Fourier engine: pixel means of inclined Sérsic discs seen through a PSF.
 
-Only :func:`render_psf` is meant to be called from above. This module imports
-nothing from skgal but ``_profile``, ``_hankel`` and ``_psf``.
+Only :func:`render_psf` and :func:`shared_grids` (what it needs of a PSF, kept between
+calls) are meant to be called from above. This module imports nothing from skgal but
+``_profile`` and ``_hankel``.
 
 What it computes. A pixel's value is the mean, over the pixel, of the continuous
 image convolved with the continuous PSF:
