@@ -590,12 +590,16 @@ def _wavenumber_cut(galaxy, grids, kmax, budget):
     pixel by more than ``budget`` (flux per unit area): GalSim's ``maxk``, for the
     product of the galaxy's transform and a round PSF's, not the PSF's alone.
 
-    In every direction phi of k', |I~| <= amp g_n(R_e |k| a(phi))
-    exp(-(|k| sin phi sin i h)^2 / 2) with a = sqrt(cos^2 phi + sin^2 phi cos^2 i), and
-    g_n is positive and decreasing for n >= 1/2 (a scale mixture of Gaussians), so the
-    maximum over sampled directions, times 2 for the samples' gaps, bounds it. A pixel
-    changes by at most (1 / 2 pi) Int_kc^inf max|I~| |P~| k dk when the modes beyond kc
-    are dropped (the pixel's sinc is at most 1).
+    Dropping the modes beyond kc changes a pixel by at most (1 / 2 pi)^2
+    Int_kc^inf k dk Int_0^2pi dphi |I~ P~| (the pixel's sinc is at most 1). In the
+    direction phi of k', |I~| = amp g_n(R_e |k| a(phi)) G(phi), with
+    a = sqrt(cos^2 phi + sin^2 phi cos^2 i) and G = exp(-(|k| sin phi sin i h)^2 / 2);
+    it is even in k'_x and in k'_y, so the angle runs over a quarter, times 4. On
+    [0, pi/2] a and G fall with phi, and g_n falls with its argument for n >= 1/2 (a
+    scale mixture of Gaussians), so on each interval between sampled directions
+    g_n <= its value at the interval's end and G <= its value at its start: the sum of
+    those products bounds the angular integral. (A bound by the largest direction alone,
+    as before, is up to 2 pi / (the spectrum's angular width) looser for inclined discs.)
     """
     ie, re, n, q, incl, _, _, _ = galaxy
     h = q * re / HZ_DIVISOR
@@ -604,11 +608,11 @@ def _wavenumber_cut(galaxy, grids, kmax, budget):
     k = np.linspace(0.0, kmax, 257)
     phi = np.linspace(0.0, 0.5 * math.pi, 33)
     a = np.sqrt(np.cos(phi) ** 2 + (np.sin(phi) * ci) ** 2)
-    g = hankel_values(n, re * np.outer(k, a)) * np.exp(
-        -0.5 * (np.outer(k, np.sin(phi)) * si * h) ** 2)
-    envelope = 2.0 * amp * g.max(axis=1)
+    g = hankel_values(n, re * np.outer(k, a))  # (k, phi)
+    gauss = np.exp(-0.5 * (np.outer(k, np.sin(phi)) * si * h) ** 2)
+    angular = 4.0 * amp * np.sum(g[:, 1:] * gauss[:, :-1], axis=1) * (phi[1] - phi[0])
     psf = np.abs(np.interp(k, grids.radial_k, grids.radial))
-    density = envelope * psf * k / (2.0 * math.pi)
+    density = angular * psf * k / (2.0 * math.pi) ** 2
     # the tail integral from each grid point out to kmax (trapezoids, from the top)
     tail = np.concatenate([np.cumsum(0.5 * (density[1:] + density[:-1])[::-1]
                                      * np.diff(k)[::-1])[::-1], [0.0]])

@@ -98,9 +98,11 @@ def test_whole_image_matches_the_closed_form_at_n_one_half(incl, fwhm):
                    scale=1.5)
     expected = gaussian_disc_image(0.5, 6.0, 0.3, incl, fwhm, 24, 1.5)
     bright = expected > 1e-4 * expected.max()
-    # the simulator aims at 1e-7 of the peak (the promise's budget): about 1e-6 of the
-    # faintest pixels checked here, measured 1.3e-6; 1e-5 is still 100x the promise
-    np.testing.assert_allclose(image[bright], expected[bright], rtol=1e-5)
+    # the simulator aims at 1e-7 of the peak (the promise's budget): up to 1e-3 of the
+    # faintest pixels checked here by design. Measured 2.2e-5 since the galaxy-and-PSF
+    # cut integrates over directions (a tenth of the budget is the cut's, and it now
+    # uses about half of it); 1e-4 is still 10x inside the promise
+    np.testing.assert_allclose(image[bright], expected[bright], rtol=1e-4)
 
 
 @pytest.mark.parametrize("psf", [GaussianPSF(2.0), MoffatPSF(3.0, 3.0)])
@@ -360,8 +362,9 @@ def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
     assert cut < 0.75 * kmax
     full, cut_image = (_render_galaxy(galaxy, psf, 32, 1.0, 1.0, grids, 1e-9, k)
                        for k in (kmax, cut))
-    # the bound is loose: measured 7e-11 here, held to a hundredth of the budget
-    assert np.max(np.abs(cut_image - full)) < budget / 100
+    # the bound holds: measured 0.08 of the budget here (7e-4 with the earlier bound by
+    # the largest direction alone; summed over directions it is far tighter)
+    assert np.max(np.abs(cut_image - full)) < budget
 
 
 @pytest.mark.parametrize("psf", [
