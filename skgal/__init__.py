@@ -5,6 +5,7 @@ The public names are re-exported here; the modules behind them are private.
 
 __version__ = "0.1.0"
 
+from ._augment import RandomDihedral
 from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
 from ._distributions import (MultivariateNormalMixture, Normal, NormalMixture,
                              QuantileRecalibrated, Tabulated)
@@ -37,6 +38,7 @@ __all__ = [
     "ProbabilisticQRegressor",
     "ProjectionSelector",
     "QuantileRecalibrated",
+    "RandomDihedral",
     "SersicGalaxySimulator",
     "Tabulated",
     "ToMagnitudes",

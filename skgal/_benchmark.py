@@ -40,7 +40,9 @@ import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
+from ._augment import RandomDihedral, psf_has_square_symmetry
 from ._conditions import REFERENCE_DISC, observing_conditions
 from ._distributions import QuantileRecalibrated, from_arrays, quantile_knots, to_arrays
 from ._baselines import MomentsInversionRegressor, PriorBaseline
@@ -82,6 +84,13 @@ class BenchmarkPreset:
     n_live : int, default=75
         The likelihood fit's live points.
     fit_max_calls : int, default=200_000
+    network : dict, default={}
+        Other settings of the networks (``dense_units``, say).
+    augment : bool, default=True
+        Show each stored training galaxy turned and mirrored at random
+        (:class:`skgal.RandomDihedral`), when the conditions' PSF has the square's
+        symmetry (so that this is exact; ``ground``'s Moffat does, ``space``'s image PSF
+        does not).
     """
 
     n_train: int
@@ -96,6 +105,7 @@ class BenchmarkPreset:
     n_live: int = 75
     fit_max_calls: int = 200_000
     network: dict = field(default_factory=dict)
+    augment: bool = True
 
 
 #: The sizes ``skgal benchmark --preset`` accepts.
@@ -176,11 +186,56 @@ def fit_quietly(reg, X, y):
         return reg.fit(X, y)
 
 
-def _train_network(kind, path, rows, val, preset, model, seed, progress):
+def benchmark_model(preset, conditions="ground", *, seed=0, n_jobs=None):
+    """The conditions and the forward model (render, noise, photometry) of a run.
+
+    The render step's prior is the preset's: ``R_e`` in its range, and the conditions'
+    brightness prior rescaled to that size (see :func:`benchmark`).
+    """
+    if conditions == "ideal":
+        raise ValueError("conditions: the benchmark needs a PSF and noise; choose one of "
+                         "'ground' or 'space'")
+    cond = observing_conditions(conditions)
+    model = cond.forward_model(image_size=preset.image_size, max_offset=preset.max_offset,
+                               random_state=seed)
+    # the conditions' brightness prior is set by a reference disc of R_e = 15 pixels
+    # (2.5 to 5 magnitudes above the depth); scaled so that a disc of the benchmark's
+    # typical size (the geometric mean of its R_e range) spans the same magnitudes
+    r_lo, r_hi = preset.effective_radius_range
+    scale = REFERENCE_DISC[0] ** 2 / (r_lo * r_hi)
+    model["render"].set_params(effective_radius_range=(float(r_lo), float(r_hi)),
+                               intensity_range=tuple(scale * v for v in cond.intensity_range),
+                               n_jobs=n_jobs)
+    return cond, model
+
+
+def observed_sets(model, preset, seed):
+    """The validation and test galaxies of a run: tables, noisy flux and network input."""
+    sets = {}
+    for name, n, offset in (("validation", preset.n_validation, 1), ("test", preset.n_test, 2)):
+        X, _ = model["render"].sample(n, random_state=np.random.RandomState([seed, offset]))
+        flux, noisy, images = _observe(model, X, seed + offset)
+        sets[name] = {"X": X, "q": X["q"].to_numpy(), "inclination":
+                      X["inclination"].to_numpy(), "noisy": noisy[..., 0], "images": images,
+                      "snr": _snr(flux, model["noise"])}
+    return sets
+
+
+def training_transform(model, cond, preset):
+    """What each training batch's stored noiseless images go through: the noise and the
+    photometry, reseeded per batch, after a random symmetry of the square
+    (:class:`skgal.RandomDihedral`) where the preset asks for it and the conditions'
+    PSF has that symmetry, so that the augmentation is exact."""
+    steps = list(model.steps[1:])
+    if preset.augment and psf_has_square_symmetry(cond.psf):
+        steps.insert(0, ("augment", RandomDihedral()))
+    return Pipeline(steps)
+
+
+def _train_network(kind, path, rows, val, preset, transform, seed, progress):
     from ._regressor import ProbabilisticQRegressor
 
     targets = ("q",) if kind == "gaussian" else ("q", "inclination")
-    transform = model[1:]  # noise and photometry, reseeded per batch
     source = DatasetBatches(path, rows=rows, transform=transform, targets=targets)
     if kind == "gaussian":
         reg = ProbabilisticQRegressor(
@@ -250,22 +305,9 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
     """
     preset_name = preset if isinstance(preset, str) else "custom"
     preset = BENCHMARK_PRESETS[preset] if isinstance(preset, str) else preset
-    if conditions == "ideal":
-        raise ValueError("conditions: the benchmark needs a PSF and noise; choose one of "
-                         "'ground' or 'space'")
-    cond = observing_conditions(conditions)
+    cond, model = benchmark_model(preset, conditions, seed=seed, n_jobs=n_jobs)
     start = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
-    model = cond.forward_model(image_size=preset.image_size, max_offset=preset.max_offset,
-                               random_state=seed)
-    # the conditions' brightness prior is set by a reference disc of R_e = 15 pixels
-    # (2.5 to 5 magnitudes above the depth); scaled so that a disc of the benchmark's
-    # typical size (the geometric mean of its R_e range) spans the same magnitudes
-    r_lo, r_hi = preset.effective_radius_range
-    scale = REFERENCE_DISC[0] ** 2 / (r_lo * r_hi)
-    model["render"].set_params(effective_radius_range=(float(r_lo), float(r_hi)),
-                               intensity_range=tuple(scale * v for v in cond.intensity_range),
-                               n_jobs=n_jobs)
     run_settings = {"preset": asdict(preset), "conditions": conditions, "seed": seed}
     report_settings = {**run_settings, "preset_name": preset_name}
     seconds = {}
@@ -278,13 +320,7 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
     stored = load_galaxy_dataset(path, lazy=True)
     if stored.settings["n_galaxies"] != preset.n_train or stored.settings["seed"] != seed:
         raise ValueError(f"{path} was made with other settings; use another out directory")
-    sets = {}
-    for name, n, offset in (("validation", preset.n_validation, 1), ("test", preset.n_test, 2)):
-        X, _ = model["render"].sample(n, random_state=np.random.RandomState([seed, offset]))
-        flux, noisy, images = _observe(model, X, seed + offset)
-        sets[name] = {"X": X, "q": X["q"].to_numpy(), "inclination":
-                      X["inclination"].to_numpy(), "noisy": noisy[..., 0], "images": images,
-                      "snr": _snr(flux, model["noise"])}
+    sets = observed_sets(model, preset, seed)
     seconds["data"] = time.perf_counter() - start
     val, test = sets["validation"], sets["test"]
     q, incl = test["q"], test["inclination"]
@@ -319,7 +355,8 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
         result = load_checkpoint(checkpoint, settings, kept)
         if result is None:
             t0 = time.perf_counter()
-            reg = _train_network(kind, path, (0, n_rows), val, preset, model, seed, progress)
+            reg = _train_network(kind, path, (0, n_rows), val, preset,
+                                 training_transform(model, cond, preset), seed, progress)
             train_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
             dist = reg.predict_distribution(test["images"])

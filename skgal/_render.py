@@ -22,8 +22,10 @@ and compresses the long tails, by globally adaptive Gauss-Kronrod quadrature wit
 breakpoints at the cusp and at the kernel's features. Pixel means use a
 fourth-order finite-difference cubature on the grid of pixel-centre values where
 the image is smooth (it checks its own convergence), and Gauss-Legendre rules or
-adaptive integration in ``x'`` elsewhere, always so near the minor axis, where the
-image is not smooth. Edge-on, the same rule in one dimension gives each column's
+adaptive integration in ``x'`` elsewhere. Near the minor axis, where the image is not
+smooth, an aligned galaxy's columns are integrated a whole column of pixels at a time
+(the profile integrated across the column, the kernel over each pixel's rows), and
+other pixels there exactly. Edge-on, the same rule in one dimension gives each column's
 ``x'``-mean away from the axis.
 """
 
@@ -602,31 +604,225 @@ def _column_workspace(n_rows):
             np.empty(n_rows), np.empty(n_rows))
 
 
+# Pixel means of the columns next to the minor axis, a whole column at a time. The
+# image is not smooth across the axis, so the finite-difference cubature cannot take
+# these pixels. Their mean over [x_near, x_far] x [y_k - d/2, y_k + d/2] is
+#
+#     I_e sqrt(2 pi) h / (w d) * Int A(Y) B_k(Y) dY,   w = x_far - x_near,
+#
+# with A(Y) = Int_{x_near}^{x_far} S(sqrt(x^2 + Y^2)) dx, the profile integrated across
+# the strip, and B_k(Y) the Gaussian kernel integrated over row k's pixel (a difference
+# of two normal CDFs: the y'-mean is analytic, as in _pixel_exact). Every row shares
+# A(Y), so the column is one vector-valued adaptive integral over Y, with a
+# Gauss-Kronrod rule across the strip at each node; its embedded Gauss rule gives a
+# second estimate of each pixel, to check the strip's rule row by row.
+
 @njit(cache=True, nogil=True)
-def _column_pixel_means(x_near, x_far, at_axis, nodes, weights, geom, n_rows, top, d, cw,
-                        column, out):
-    """Pixel means over [x_near, x_far] x [y_k - d/2, y_k + d/2], y_k = top - k d, by a
-    tensor Gauss-Legendre rule made of column integrals (their rows stay d apart
-    when the y' nodes shift). With ``at_axis`` the x' rule is taken in u, where
-    x' = x_near + (x_far - x_near) u^2, which tames the |x'|^(1 + 1/n) behaviour of
-    the image at the minor axis x_near = 0.
+def _strip_profile(y2, near, width, at_axis, inv_re2, half_inv_n, b, us):
+    """(Kronrod-15, Gauss-7) estimates of Int_near^{near + width} S(sqrt(x^2 + Y^2)) dx.
+
+    At the axis (near = 0) the rule is taken in u, x = width u^2, which tames the
+    |x|^(1/n) cusp of the profile there; elsewhere x = near + width u.
     """
+    _kronrod_nodes(0.0, 1.0, 15, us)
+    resk = 0.0
+    resg = 0.0
+    for j in range(15):
+        u = us[j]
+        if at_axis:
+            x = width * u * u
+            jac = 2.0 * width * u
+        else:
+            x = near + width * u
+            jac = width
+        f = math.exp(-b * (((x * x + y2) * inv_re2) ** half_inv_n - 1.0)) * jac
+        resk += _NODE_WK15[j] * f
+        resg += _NODE_WG7[j] * f
+    return 0.5 * resk, 0.5 * resg
+
+
+@njit(cache=True, nogil=True)
+def _box_kernels(yc, hs, top_edge, d, n_rows, tails, out):
+    """out[k] = Phi(u_k) - Phi(u_{k+1}), u_j = (top_edge - j d - yc) / hs, for k < n_rows.
+
+    Each edge's CDF is kept as the tail on its own side of yc (``tails``), so that a
+    row far out in either tail keeps its relative accuracy; edges more than 9 kernel
+    widths away are saturated (their tail is below 1e-19).
+    """
+    inv = 1.0 / hs
+    for j in range(n_rows + 1):
+        u = (top_edge - j * d - yc) * inv
+        if u > 9.0 or u < -9.0:
+            tails[j] = 0.0
+        elif u > 0.0:
+            tails[j] = 0.5 * math.erfc(u * INV_SQRT2)  # 1 - Phi(u)
+        else:
+            tails[j] = 0.5 * math.erfc(-u * INV_SQRT2)  # Phi(u)
+    upper = top_edge - yc > 0.0
+    for k in range(n_rows):
+        lower = top_edge - (k + 1) * d - yc > 0.0
+        if lower:  # both edges above yc: Phi(u_k) - Phi(u_k+1) = tail_k+1 - tail_k
+            out[k] = tails[k + 1] - tails[k]
+        elif upper:  # the row straddles yc
+            out[k] = 1.0 - tails[k] - tails[k + 1]
+        else:  # both below
+            out[k] = tails[k] - tails[k + 1]
+        upper = lower
+
+
+@njit(cache=True, nogil=True)
+def _strip_panel(lo, hi, args, n_rows, sw, p):
+    """Kronrod-15 on panel p = [lo, hi] (in t) for every row of a strip column: the
+    integral, its error, and the same integral with the strip's Gauss-7 rule."""
+    near, width, at_axis, a, cos_i, hs, top_edge, d, inv_re2, half_inv_n, b = args
+    (ts, us, kern, values, errors, checks, fk, fg, resg, resasc, tails) = sw[:11]
+    _kronrod_nodes(lo, hi, 15, ts)
+    for j in range(15):
+        e = math.exp(ts[j])
+        y = 0.5 * a * (e - 1.0 / e)
+        jac = 0.5 * a * (e + 1.0 / e)
+        ak, ag = _strip_profile(y * y, near, width, at_axis, inv_re2, half_inv_n, b, us)
+        fk[j] = ak * jac
+        fg[j] = ag * jac
+        _box_kernels(y * cos_i, hs, top_edge, d, n_rows, tails, kern[j])
+    resk = values[p]
+    chk = checks[p]
+    for k in range(n_rows):
+        resk[k] = 0.0
+        resg[k] = 0.0
+        resasc[k] = 0.0
+        chk[k] = 0.0
+    for j in range(15):
+        wk = _NODE_WK15[j] * fk[j]
+        wg = _NODE_WG7[j] * fk[j]
+        wc = _NODE_WK15[j] * fg[j]
+        row = kern[j]
+        for k in range(n_rows):
+            resk[k] += wk * row[k]
+            resg[k] += wg * row[k]
+            chk[k] += wc * row[k]
+    for j in range(15):
+        wk = _NODE_WK15[j]
+        f = fk[j]
+        row = kern[j]
+        for k in range(n_rows):
+            resasc[k] += wk * abs(f * row[k] - 0.5 * resk[k])
+    half = 0.5 * (hi - lo)
+    err = errors[p]
+    for k in range(n_rows):
+        e = abs((resk[k] - resg[k]) * half)
+        asc = resasc[k] * half
+        if asc != 0.0 and e != 0.0:
+            scaled = 200.0 * e / asc
+            e = asc * min(1.0, scaled * math.sqrt(scaled))
+        err[k] = e
+        resk[k] *= half
+        chk[k] *= half
+
+
+@njit(cache=True, nogil=True)
+def _strip_workspace(n_rows):
+    """Scratch arrays for _strip_column (allocated once per batch)."""
+    return (np.empty(15), np.empty(15), np.empty((15, n_rows)),
+            np.empty((MAX_COLUMN_PANELS, n_rows)), np.empty((MAX_COLUMN_PANELS, n_rows)),
+            np.empty((MAX_COLUMN_PANELS, n_rows)), np.empty(15), np.empty(15),
+            np.empty(n_rows), np.empty(n_rows), np.empty(n_rows + 1),
+            np.empty(MAX_COLUMN_PANELS), np.empty(MAX_COLUMN_PANELS), np.empty(n_rows),
+            np.empty(n_rows), np.empty(n_rows))
+
+
+@njit(cache=True, nogil=True)
+def _strip_column(x_near, x_far, at_axis, geom, n_rows, top, d, sw, out, check):
+    """Pixel means over [x_near, x_far] x [y_k - d/2, y_k + d/2], y_k = top - k d, for
+    k < n_rows (inclined, 0 < i < 90): ``out`` with the strip's Kronrod rule, ``check``
+    with its Gauss rule."""
+    ie, re, n, b, h, cos_i, sin_i, peak = geom
+    values, errors, checks = sw[3], sw[4], sw[5]
+    lows, highs, totals, errs, totals_check = sw[11], sw[12], sw[13], sw[14], sw[15]
+    hs = h * sin_i
+    sigma = hs / cos_i  # the kernel's width in Y
+    top_edge = top + 0.5 * d
+    width = x_far - x_near
+    rmax = re * (TAIL_EFOLDS / b + 1.0) ** n
     for k in range(n_rows):
         out[k] = 0.0
-    width = x_far - x_near
-    for i in range(len(nodes)):
-        u = 0.5 * (nodes[i] + 1.0)
-        if at_axis:
-            x = x_near + width * u * u
-            wx = 0.5 * weights[i] * 2.0 * u  # dx / width = 2 u du
-        else:
-            x = x_near + width * u
-            wx = 0.5 * weights[i]
-        for j in range(len(nodes)):
-            _column(x, geom, n_rows, top + 0.5 * d * nodes[j], d, cw, column)
-            w = wx * 0.5 * weights[j]
+        check[k] = 0.0
+    if x_near * x_near >= rmax * rmax:
+        return
+    ymax = math.sqrt(rmax * rmax - x_near * x_near)
+    lo = max(-ymax, (top_edge - n_rows * d) / cos_i - 9.0 * sigma)
+    hi = min(ymax, top_edge / cos_i + 9.0 * sigma)
+    if not hi > lo:
+        return
+    # the profile across the strip changes on the scale of its distance from the axis
+    a = max(x_near, 0.25 * width, 1e-3 * re)
+    args = (x_near, width, at_axis, a, cos_i, hs, top_edge, d, 1.0 / (re * re), 0.5 / n, b)
+    # initial panels: no wider than 4 sigma in Y, split at Y = 0
+    n_split = min(int((hi - lo) / (4.0 * sigma)) + 1, MAX_COLUMN_PANELS // 4)
+    m = 0
+    prev = math.asinh(lo / a)
+    for i in range(1, n_split + 1):
+        y_next = lo + (hi - lo) * i / n_split
+        if lo < 0.0 < y_next and prev < 0.0:
+            _strip_panel(prev, 0.0, args, n_rows, sw, m)
+            lows[m] = prev
+            highs[m] = 0.0
+            m += 1
+            prev = 0.0
+        t_next = math.asinh(y_next / a)
+        _strip_panel(prev, t_next, args, n_rows, sw, m)
+        lows[m] = prev
+        highs[m] = t_next
+        m += 1
+        prev = t_next
+    # the same absolute floor as a column of centre values, for an integral over a
+    # pixel's width and height
+    atol = FLOOR * peak * width * d / (ie * SQRT2PI * h)
+    for k in range(n_rows):
+        totals[k] = 0.0
+        errs[k] = 0.0
+        for p in range(m):
+            totals[k] += values[p, k]
+            errs[k] += errors[p, k]
+    while m < MAX_COLUMN_PANELS:
+        worst_row = -1
+        worst = 1.0
+        for k in range(n_rows):
+            ratio = errs[k] / max(atol, COLUMN_RTOL * abs(totals[k]))
+            if ratio > worst:
+                worst = ratio
+                worst_row = k
+        if worst_row < 0:
+            break
+        p = 0
+        for q in range(1, m):
+            if errors[q, worst_row] > errors[p, worst_row]:
+                p = q
+        lo_p = lows[p]
+        hi_p = highs[p]
+        mid = 0.5 * (lo_p + hi_p)
+        if not lo_p < mid < hi_p:
+            break
+        for k in range(n_rows):
+            totals[k] -= values[p, k]
+            errs[k] -= errors[p, k]
+        _strip_panel(lo_p, mid, args, n_rows, sw, p)
+        _strip_panel(mid, hi_p, args, n_rows, sw, m)
+        highs[p] = mid
+        lows[m] = mid
+        highs[m] = hi_p
+        for q in (p, m):
             for k in range(n_rows):
-                out[k] += w * column[k]
+                totals[k] += values[q, k]
+                errs[k] += errors[q, k]
+        m += 1
+    scale = ie * SQRT2PI * h / (width * d)
+    for k in range(n_rows):
+        total_check = 0.0
+        for p in range(m):
+            total_check += checks[p, k]
+        out[k] = scale * max(totals[k], 0.0)
+        check[k] = scale * max(total_check, 0.0)
 
 
 # Symmetry: I(x', y') is even in x' and in y' separately (X enters as X^2; s -> -s
@@ -772,13 +968,13 @@ def _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, nodes, weights, ws):
 
 
 @njit(cache=True, nogil=True)
-def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_out, cw,
+def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_out, cw, sw,
                 routes, ox, oy):
     """Render one image (flux, float64) into out[size, size], the galaxy's centre at
     (ox, oy) length units from the stamp's centre.
 
     ``routes`` counts how the unique pixels of pixel-sampled images were integrated:
-    [finite differences, 3x3 Gauss-Legendre, 4x4 Gauss-Legendre, exact].
+    [finite differences, 3x3 Gauss-Legendre, 4x4 Gauss-Legendre, exact, strip column].
     """
     centred = ox == 0.0 and oy == 0.0
     aligned = centred and (cos_pa == 0.0 or sin_pa == 0.0)
@@ -808,8 +1004,7 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
     top = half * d
     if aligned and _columns_resolve(geom, n_half, top, d):
         # inclined, aligned: the columns next to the minor axis, a whole column at
-        # a time, 4x4 Gauss-Legendre checked row by row against 3x3
-        column = np.empty(n_half)
+        # a time, each pixel checked against the strip's second rule
         fine = np.empty(n_half)
         coarse = np.empty(n_half)
         for j in range(n_half):
@@ -818,15 +1013,13 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
                 continue
             near = max(xc - 0.5 * d, 0.0)
             at_axis = xc - 0.5 * d <= 1e-9 * d
-            _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL4X, _GL4W, geom, n_half, top,
-                                d, cw, column, fine)
-            _column_pixel_means(near, xc + 0.5 * d, at_axis, _GL3X, _GL3W, geom, n_half, top,
-                                d, cw, column, coarse)
+            _strip_column(near, xc + 0.5 * d, at_axis, geom, n_half, top, d, sw, fine,
+                          coarse)
             for k in range(n_half):
                 r, c = (k, j) if sin_pa == 0.0 else (j, k)
                 if abs(fine[k] - coarse[k]) <= GL_RTOL * abs(fine[k]):
                     value = fine[k]
-                    routes[2] += 1
+                    routes[4] += 1
                 else:
                     value = _pixel_exact((c - half) * d, (r - half) * d, d, cos_pa, sin_pa,
                                          geom, ws_out, ws)
@@ -893,6 +1086,7 @@ def _render_batch(table, size, d, sampling, out, routes):
     ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
     ws_out = (np.empty((4, MAX_PANELS)), np.empty(8), np.empty(15), np.empty(15))
     cw = _column_workspace((size + 5) // 2)
+    sw = _strip_workspace((size + 1) // 2)
     for k in range(table.shape[0]):
         ie = table[k, 0]
         re = table[k, 1]
@@ -923,7 +1117,7 @@ def _render_batch(table, size, d, sampling, out, routes):
         # offsets come in pixels; 0.0 * d stays an exact zero, so centred galaxies
         # keep every fast path
         _render_one(geom, cos_pa, sin_pa, size, d, sampling, out[k], scratch, ws, ws_out, cw,
-                    routes, table[k, 7] * d, table[k, 8] * d)
+                    sw, routes, table[k, 7] * d, table[k, 8] * d)
 
 
 def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
@@ -936,7 +1130,7 @@ def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
     angle (degrees), and the centre's offset from the stamp's centre (pixels, +x
     towards higher column index, +y towards higher row index). Returns float64 flux
     images of shape (m, size, size), in units of ``I_e`` times length. ``sampling`` is
-    ``"center"`` or ``"pixel"``. ``routes``, an int64 array of 4 if given, accumulates
+    ``"center"`` or ``"pixel"``. ``routes``, an int64 array of 5 if given, accumulates
     how pixels were integrated (diagnostics).
     """
     table = np.ascontiguousarray(np.column_stack(
@@ -946,6 +1140,6 @@ def render_flux(intensity, effective_radius, sersic_index, sersic_b, flattening,
     out = np.empty((table.shape[0], image_size, image_size))
     code = CENTER if sampling == "center" else PIXEL
     if routes is None:
-        routes = np.zeros(4, dtype=np.int64)
+        routes = np.zeros(5, dtype=np.int64)
     _render_batch(table, int(image_size), float(pixel_scale), code, out, routes)
     return out

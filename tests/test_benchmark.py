@@ -129,3 +129,19 @@ def test_moments_inversion_regressor():
     with pytest.raises(ValueError, match="one image channel"):
         reg.predict(np.zeros((1, 32, 32, 2)))
     assert isinstance(X, pd.DataFrame)
+
+
+def test_training_sees_the_squares_symmetries_only_where_they_are_exact():
+    from dataclasses import replace
+
+    from skgal._benchmark import BENCHMARK_PRESETS, benchmark_model, training_transform
+
+    preset = BENCHMARK_PRESETS["smoke"]
+    for conditions, expected in (("ground", ["augment", "noise", "photometry"]),
+                                 ("space", ["noise", "photometry"])):
+        cond, model = benchmark_model(preset, conditions)
+        steps = [name for name, _ in training_transform(model, cond, preset).steps]
+        assert steps == expected, conditions
+    cond, model = benchmark_model(preset, "ground")
+    unaugmented = training_transform(model, cond, replace(preset, augment=False))
+    assert [name for name, _ in unaugmented.steps] == ["noise", "photometry"]

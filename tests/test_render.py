@@ -212,6 +212,19 @@ def test_pixel_means_next_to_the_minor_axis_match_quadrature(galaxy):
         assert image[r, c] == pytest.approx(ref, rel=RTOL / 10), (r, c)
 
 
+@pytest.mark.parametrize("galaxy", AXIS_CASES[:2] + [(0.6, 7.0, 1.5, 0.3, 40.0)])
+def test_pixel_means_on_the_minor_axis_of_an_odd_stamp_match_quadrature(galaxy):
+    # an odd stamp: the middle column straddles the axis, and the axis columns are
+    # rows when the position angle is 90 degrees
+    size = 19
+    ie, re, n, q, inclination = galaxy
+    image, _ = render(ie, re, n, q, inclination, 90.0, size=size, scale=1.0,
+                      sampling="pixel")
+    for r, c in [(9, 9), (9, 10), (8, 11), (7, 9), (9, 3), (10, 0), (11, 15), (8, 18)]:
+        ref = pixel_mean(*sky(r, c, size, 1.0), 1.0, ie, re, n, q, inclination, 90.0)
+        assert image[r, c] == pytest.approx(ref, rel=RTOL / 10), (r, c)
+
+
 @pytest.mark.parametrize("n", [0.6, 1.0, 2.0])
 def test_edge_on_pixel_means_match_quadrature(n):
     size = 24
