@@ -42,9 +42,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ._augment import RandomDihedral, psf_has_square_symmetry
+from ._augment import DIHEDRAL, RandomDihedral, dihedral_transform, psf_has_square_symmetry
 from ._conditions import REFERENCE_DISC, observing_conditions
-from ._distributions import QuantileRecalibrated, from_arrays, quantile_knots, to_arrays
+from ._distributions import (QuantileRecalibrated, from_arrays, mixture_of, quantile_knots,
+                             to_arrays)
 from ._baselines import MomentsInversionRegressor, PriorBaseline
 from ._likelihood import LikelihoodFitRegressor
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
@@ -230,6 +231,14 @@ def training_transform(model, cond, preset):
     if preset.augment and psf_has_square_symmetry(cond.psf):
         steps.insert(0, ("augment", RandomDihedral()))
     return Pipeline(steps)
+
+
+def symmetrised_distribution(reg, images):
+    """``reg``'s prediction averaged over the eight symmetries of the square of each
+    image: the equal-weight mixture of its predictive distributions of the turned and
+    mirrored copies (exact under a round PSF, as :class:`skgal.RandomDihedral`)."""
+    return mixture_of([reg.predict_distribution(dihedral_transform(images, e))
+                       for e in range(len(DIHEDRAL))])
 
 
 def _train_network(kind, path, rows, val, preset, transform, seed, progress):

@@ -22,7 +22,7 @@ from scipy.special import expit, log_ndtr, logsumexp, ndtr, ndtri
 from sklearn.utils import check_random_state
 
 __all__ = ["MultivariateNormalMixture", "Normal", "NormalMixture", "PredictiveDistribution",
-           "QuantileRecalibrated", "Tabulated"]
+           "QuantileRecalibrated", "Tabulated", "mixture_of"]
 
 _HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite.hermgauss(64)
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
@@ -710,6 +710,49 @@ def quantile_knots(pit, n_knots=20):
     u = u + np.linspace(0, 1e-9, u.size)  # strictly increasing, ends kept in [0, 1]
     u = (u - u[0]) / (u[-1] - u[0])
     return u, levels
+
+
+def mixture_of(distributions):
+    """The equal-weight mixture of several predictions of the same galaxies.
+
+    Each of ``distributions`` predicts the same ``n`` galaxies (a :class:`NormalMixture`
+    or :class:`Normal` each, or a :class:`MultivariateNormalMixture` each, with the same
+    bounds); the result holds all their components, each weight divided by their
+    number. Averaging a network's predictions over transformed copies of its input
+    (:class:`skgal.RandomDihedral`'s symmetries, say) is such a mixture.
+
+    Examples
+    --------
+    >>> from skgal import Normal
+    >>> from skgal._distributions import mixture_of
+    >>> d = mixture_of([Normal([0.0], [1.0]), Normal([2.0], [1.0])])
+    >>> d.n_components, d.mean().round(6), d.cdf([1.0]).round(6)
+    (2, array([1.]), array([0.5]))
+    """
+    distributions = list(distributions)
+    if not distributions:
+        raise ValueError("distributions: need at least one")
+    first = distributions[0]
+    count = len(distributions)
+    if all(isinstance(d, NormalMixture) for d in distributions):
+        if any(d.bounds != first.bounds or len(d) != len(first) for d in distributions):
+            raise ValueError("distributions must predict as many galaxies with the same "
+                             "bounds")
+        return NormalMixture(np.concatenate([d.weights for d in distributions], axis=1) / count,
+                             np.concatenate([d.loc for d in distributions], axis=1),
+                             np.concatenate([d.scale for d in distributions], axis=1),
+                             first.bounds)
+    if all(isinstance(d, MultivariateNormalMixture) for d in distributions):
+        if any(d.bounds != first.bounds or len(d) != len(first) for d in distributions):
+            raise ValueError("distributions must predict as many galaxies with the same "
+                             "bounds")
+        return MultivariateNormalMixture(
+            np.concatenate([d.weights for d in distributions], axis=1) / count,
+            np.concatenate([d.loc for d in distributions], axis=1),
+            np.concatenate([d.scale_tril for d in distributions], axis=1), first.bounds)
+    raise TypeError("distributions must all be NormalMixture (or Normal), or all "
+                    "MultivariateNormalMixture; got "
+                    f"{sorted({type(d).__name__ for d in distributions})}")
 
 
 def to_arrays(dist):

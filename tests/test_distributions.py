@@ -250,3 +250,34 @@ def test_tabulated_round_trip_sampling_and_crps():
     reference = integrate.quad(lambda x: (dist[1:].cdf([x])[0] - (x >= y)) ** 2, 0, 1,
                                points=[y], limit=200)[0]
     assert crps([y], dist[1:]) == pytest.approx(reference, rel=1e-6)
+
+
+def test_mixture_of_predictions_averages_their_densities():
+    from scipy import stats
+
+    from skgal._distributions import mixture_of
+
+    a = NormalMixture([[0.3, 0.7], [1.0, 0.0]], [[-1.0, 0.5], [0.0, 1.0]],
+                      [[0.4, 0.8], [1.0, 2.0]], bounds=(0.2, 1.0))
+    b = NormalMixture([[1.0], [1.0]], [[0.2], [-0.3]], [[0.6], [0.5]], bounds=(0.2, 1.0))
+    mixed = mixture_of([a, b])
+    y = np.array([0.45, 0.8])
+    np.testing.assert_allclose(mixed.pdf(y), 0.5 * (a.pdf(y) + b.pdf(y)), rtol=1e-12)
+    np.testing.assert_allclose(mixed.cdf(y), 0.5 * (a.cdf(y) + b.cdf(y)), rtol=1e-12)
+    # unbounded normals: the average of two scipy densities
+    mixed = mixture_of([Normal([0.0, 1.0], [1.0, 2.0]), Normal([1.0, 1.0], [0.5, 1.0])])
+    expected = 0.5 * (stats.norm(0.0, 1.0).pdf(0.3) + stats.norm(1.0, 0.5).pdf(0.3))
+    assert mixed.pdf(np.array([0.3, 0.3]))[0] == pytest.approx(expected, rel=1e-12)
+    # joint predictions keep their covariances
+    tril = np.array([[[[0.5, 0.0], [0.2, 0.3]]], [[[0.4, 0.0], [-0.1, 0.6]]]])
+    c = MultivariateNormalMixture([[1.0], [1.0]], [[[0.1, 0.2]], [[0.0, -0.5]]], tril,
+                                  bounds=[(0.2, 1.0), (0.0, 90.0)])
+    d = MultivariateNormalMixture([[1.0], [1.0]], [[[-0.4, 0.3]], [[0.2, 0.1]]], tril,
+                                  bounds=[(0.2, 1.0), (0.0, 90.0)])
+    yq = np.array([[0.5, 40.0], [0.7, 70.0]])
+    np.testing.assert_allclose(mixture_of([c, d]).pdf(yq), 0.5 * (c.pdf(yq) + d.pdf(yq)),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="same bounds"):
+        mixture_of([a, NormalMixture([[1.0], [1.0]], [[0.0], [0.0]], [[1.0], [1.0]])])
+    with pytest.raises(TypeError, match="must all be NormalMixture"):
+        mixture_of([a, c])
