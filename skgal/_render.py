@@ -1021,7 +1021,13 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
     done = np.zeros((size, size), dtype=np.bool_)
     n_half = (size + 1) // 2
     top = half * d
-    if aligned and _columns_resolve(geom, n_half, top, d):
+    columns = aligned and _columns_resolve(geom, n_half, top, d)
+    # with columns, the pixels the finite differences cannot take are gathered by column
+    # (x' = top - j d, rows k_first[j]..k_last[j]) and taken as strip columns at the end
+    k_first = np.full(n_half, n_half)
+    k_last = np.full(n_half, -1)
+    pending = np.zeros((size, size), dtype=np.bool_)
+    if columns:
         # inclined, aligned: the columns next to the minor axis, a whole column at
         # a time, each pixel checked against the strip's second rule
         fine = np.empty(n_half)
@@ -1079,6 +1085,12 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         faint = grid[gr - 2:gr + 3, gc - 2:gc + 3].max() < FAINT * peak
         if faint and smooth and value > 0.0:
             routes[0] += 1
+        elif columns and (not value > 0.0 or abs(fourth) > FD_RTOL * value):
+            j, row = (c, r) if sin_pa == 0.0 else (r, c)  # x' = top - j d, y' = top - row d
+            k_first[j] = min(k_first[j], row)
+            k_last[j] = max(k_last[j], row)
+            pending[r, c] = True
+            continue
         elif not smooth or not value > 0.0 or abs(fourth) > FD_RTOL * value:
             # Two independent estimates that agree are accepted: 3x3 Gauss-Legendre
             # against the finite differences (when usable), else against 4x4.
@@ -1106,6 +1118,32 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         else:
             routes[0] += 1
         _store(out, r, c, value, sym)
+    # the gathered pixels: the rows of each column that hold them, as one strip column
+    # (exact across the rows, a checked Gauss-Kronrod rule along x'); a pixel whose
+    # check fails is integrated exactly
+    if columns:
+        fine = np.empty(n_half)
+        coarse = np.empty(n_half)
+        for j in range(n_half):
+            if k_last[j] < 0:
+                continue
+            xc = top - j * d
+            rows = k_last[j] - k_first[j] + 1
+            _strip_column(xc - 0.5 * d, xc + 0.5 * d, False, geom, rows,
+                          top - k_first[j] * d, d, sw, fine, coarse)
+            for i in range(rows):
+                row = k_first[j] + i
+                r, c = (row, j) if sin_pa == 0.0 else (j, row)
+                if not pending[r, c]:
+                    continue
+                if abs(fine[i] - coarse[i]) <= GL_RTOL * abs(fine[i]):
+                    value = fine[i]
+                    routes[4] += 1
+                else:
+                    value = _pixel_exact((c - half) * d, (r - half) * d, d, cos_pa, sin_pa,
+                                         geom, ws_out, ws)
+                    routes[3] += 1
+                _store(out, r, c, value, sym)
 
 
 @njit(cache=True, nogil=True)
