@@ -43,10 +43,10 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from ._augment import DIHEDRAL, RandomDihedral, dihedral_transform, psf_has_square_symmetry
+from ._baselines import MomentsInversionRegressor, PriorBaseline
 from ._conditions import REFERENCE_DISC, observing_conditions
 from ._distributions import (QuantileRecalibrated, from_arrays, mixture_of, quantile_knots,
                              to_arrays)
-from ._baselines import MomentsInversionRegressor, PriorBaseline
 from ._likelihood import LikelihoodFitRegressor
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
                     write_atomically, write_rows)

@@ -746,7 +746,7 @@ def _strip_workspace(n_rows):
             np.empty((MAX_COLUMN_PANELS, n_rows)), np.empty(15), np.empty(15),
             np.empty(n_rows), np.empty(n_rows), np.empty(n_rows + 1),
             np.empty(MAX_COLUMN_PANELS), np.empty(MAX_COLUMN_PANELS), np.empty(n_rows),
-            np.empty(n_rows), np.empty(n_rows))
+            np.empty(n_rows))
 
 
 @njit(cache=True, nogil=True)
@@ -756,7 +756,7 @@ def _strip_column(x_near, x_far, at_axis, geom, n_rows, top, d, sw, out, check):
     with its Gauss rule."""
     ie, re, n, b, h, cos_i, sin_i, peak = geom
     values, errors, checks = sw[3], sw[4], sw[5]
-    lows, highs, totals, errs, totals_check = sw[11], sw[12], sw[13], sw[14], sw[15]
+    lows, highs, totals, errs = sw[11], sw[12], sw[13], sw[14]
     hs = h * sin_i
     sigma = hs / cos_i  # the kernel's width in Y
     top_edge = top + 0.5 * d
