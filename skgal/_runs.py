@@ -114,6 +114,9 @@ def epoch_bar(label, epochs):
         def on_train_end(self, logs=None):
             self.bar.close()
 
+        def __reduce__(self):  # a fitted regressor that holds it can be pickled
+            return epoch_bar, (label, epochs)
+
     return EpochBar()
 
 

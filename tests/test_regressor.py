@@ -174,3 +174,15 @@ def test_cosine_schedule_decays_the_learning_rate_to_zero(data):
     assert float(flat.model_.optimizer.learning_rate) == pytest.approx(1e-3)
     with pytest.raises(ValueError, match="learning_rate_schedule"):
         ProbabilisticQRegressor(learning_rate_schedule="step").fit(X, y)
+
+
+def test_a_network_trained_with_a_progress_bar_pickles(data):
+    # the command line's and the benchmark's networks carry a tqdm bar over the epochs
+    from skgal._runs import epoch_bar
+
+    X, y = data
+    reg = ProbabilisticQRegressor(epochs=1, batch_size=32, dense_units=8, random_state=0,
+                                  callbacks=[epoch_bar("test", 1)]).fit(X, y)
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_allclose(restored.predict(X[:5]), reg.predict(X[:5]), rtol=1e-6)
+    assert type(restored.callbacks[0]).__name__ == "EpochBar"
