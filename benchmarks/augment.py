@@ -42,11 +42,18 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--modes", nargs="+", default=["off", "on"], choices=["off", "on"])
+    parser.add_argument("--network", type=json.loads, default=None,
+                        help='other network settings, as JSON: \'{"filters": [32, 64, 96]}\'')
     args = parser.parse_args()
 
     preset = BENCHMARK_PRESETS[args.preset]
     if args.epochs:
         preset = replace(preset, epochs=args.epochs)
+    if args.network:
+        preset = replace(preset, network={**preset.network, **args.network})
+    tag = "" if not args.network else "_" + "_".join(f"{k}-{v}" for k, v in
+                                                      sorted(args.network.items()))
+    tag = "".join(ch if ch.isalnum() or ch in "-_." else "" for ch in tag)
     cond, model = benchmark_model(preset, args.conditions, seed=args.seed, n_jobs=args.n_jobs)
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "train.h5")
@@ -65,7 +72,7 @@ def main():
         reg = _train_network("mixture", path, (0, preset.n_train), val, setting, transform,
                              args.seed, progress=True)
         seconds = time.perf_counter() - t0
-        with open(os.path.join(args.out, f"mixture_augment_{mode}.pkl"), "wb") as f:
+        with open(os.path.join(args.out, f"mixture_augment_{mode}{tag}.pkl"), "wb") as f:
             pickle.dump(reg, f)  # for other scores later, without training again
         joint = reg.predict_distribution(test["images"])
         dist = joint.marginal(0)
@@ -90,9 +97,10 @@ def main():
             "symmetrised_coverage_95": coverage(q, dist8, 0.95)})
         print(mode, json.dumps(results[mode]), flush=True)
     summary = {"preset": args.preset, "conditions": args.conditions, "seed": args.seed,
-               "n_train": preset.n_train, "epochs": preset.epochs, "n_test": len(q),
+               "n_train": preset.n_train, "epochs": preset.epochs,
+               "network": preset.network, "n_test": len(q),
                "n_fit_subset": n_fit, "results": results}
-    with open(os.path.join(args.out, "augment.json"), "w") as f:
+    with open(os.path.join(args.out, f"augment{tag}.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print("| augmentation | NLL q (test) | NLL q (fit subset) | NLL (q, i) | 68% | 95% |")
     print("|---|---:|---:|---:|---:|---:|")
