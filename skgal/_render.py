@@ -447,14 +447,47 @@ def _row_kernels(y, centre0, step, sigma, n_rows, out):
     dist = y - centre0 + k0 * step
     out[k0] = math.exp(-dist * dist * inv2s2)
     decay = math.exp(-2.0 * step * step * inv2s2)
+    # Each way, two interleaved chains (rows k0 +- 1, 3, ... and k0 +- 2, 4, ...) whose
+    # steps skip a row: out[k +- 2] = out[k] r_k r_k+-1 = out[k] r_k^2 decay, and
+    # r_k+-2 = r_k decay^2. Two independent products per step instead of one chain
+    # halve the loop's latency.
+    decay4 = decay * decay * decay * decay
     ratio = math.exp(-(2.0 * dist * step + step * step) * inv2s2)
-    for k in range(k0 + 1, n_rows):
-        out[k] = out[k - 1] * ratio
-        ratio *= decay
+    if k0 + 1 < n_rows:
+        out[k0 + 1] = out[k0] * ratio
+        odd = out[k0 + 1]
+        even = out[k0]
+        r_odd = ratio * decay * ratio * decay * decay  # r_{k0+1}^2 decay
+        r_even = ratio * ratio * decay  # r_{k0}^2 decay
+        k = k0 + 2
+        while k + 1 < n_rows:
+            even = even * r_even
+            odd = odd * r_odd
+            out[k] = even
+            out[k + 1] = odd
+            r_even *= decay4
+            r_odd *= decay4
+            k += 2
+        if k < n_rows:
+            out[k] = even * r_even
     ratio = math.exp((2.0 * dist * step - step * step) * inv2s2)
-    for k in range(k0 - 1, -1, -1):
-        out[k] = out[k + 1] * ratio
-        ratio *= decay
+    if k0 - 1 >= 0:
+        out[k0 - 1] = out[k0] * ratio
+        odd = out[k0 - 1]
+        even = out[k0]
+        r_odd = ratio * decay * ratio * decay * decay
+        r_even = ratio * ratio * decay
+        k = k0 - 2
+        while k - 1 >= 0:
+            even = even * r_even
+            odd = odd * r_odd
+            out[k] = even
+            out[k - 1] = odd
+            r_even *= decay4
+            r_odd *= decay4
+            k -= 2
+        if k >= 0:
+            out[k] = even * r_even
 
 
 @njit(cache=True, nogil=True)
