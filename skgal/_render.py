@@ -551,6 +551,79 @@ def _columns_resolve(geom, n_rows, top, d):
 
 
 @njit(cache=True, nogil=True)
+def _initial_panels(lo, hi, a, n_split, lows, highs):
+    """Split [lo, hi] (in Y) into n_split equal panels, and at the cusp Y = 0, mapped to
+    t = asinh(Y / a) into lows and highs; returns their number. Shared by the column
+    integrals (numba cannot cache a driver that takes the panel rule as an argument,
+    so each integral keeps its own short loop around these helpers)."""
+    m = 0
+    prev = math.asinh(lo / a)
+    for i in range(1, n_split + 1):
+        y_next = lo + (hi - lo) * i / n_split
+        if lo < 0.0 < y_next and prev < 0.0:
+            lows[m] = prev
+            highs[m] = 0.0
+            m += 1
+            prev = 0.0
+        t_next = math.asinh(y_next / a)
+        lows[m] = prev
+        highs[m] = t_next
+        m += 1
+        prev = t_next
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _rows_total(values, errors, m, n_rows, totals, errs):
+    """Every row's integral and error, summed over the m panels."""
+    for k in range(n_rows):
+        totals[k] = 0.0
+        errs[k] = 0.0
+        for p in range(m):
+            totals[k] += values[p, k]
+            errs[k] += errors[p, k]
+
+
+@njit(cache=True, nogil=True)
+def _rows_next_split(values, errors, lows, highs, m, n_rows, totals, errs, atol):
+    """The panel to bisect next, and its midpoint: the worst panel of the row furthest
+    above its tolerance, max(atol, COLUMN_RTOL |total|). Its share leaves the totals.
+    Returns (-1, 0) when every row meets its tolerance or the panel cannot be split."""
+    worst_row = -1
+    worst = 1.0
+    for k in range(n_rows):
+        ratio = errs[k] / max(atol, COLUMN_RTOL * abs(totals[k]))
+        if ratio > worst:
+            worst = ratio
+            worst_row = k
+    if worst_row < 0:
+        return -1, 0.0
+    p = 0
+    for q in range(1, m):
+        if errors[q, worst_row] > errors[p, worst_row]:
+            p = q
+    mid = 0.5 * (lows[p] + highs[p])
+    if not lows[p] < mid < highs[p]:
+        return -1, 0.0
+    for k in range(n_rows):
+        totals[k] -= values[p, k]
+        errs[k] -= errors[p, k]
+    return p, mid
+
+
+@njit(cache=True, nogil=True)
+def _rows_split_done(values, errors, lows, highs, p, m, mid, hi, n_rows, totals, errs):
+    """Record panel p = [low, mid] and the new panel m = [mid, hi] and add their share."""
+    highs[p] = mid
+    lows[m] = mid
+    highs[m] = hi
+    for q in (p, m):
+        for k in range(n_rows):
+            totals[k] += values[q, k]
+            errs[k] += errors[q, k]
+
+
+@njit(cache=True, nogil=True)
 def _column(x, geom, n_rows, top, d, cw, out):
     """out[k] = I(x' = x, y' = top - k d) for k < n_rows (inclined, 0 < i < 90)."""
     ie, re, n, b, h, cos_i, sin_i, peak = geom
@@ -574,60 +647,19 @@ def _column(x, geom, n_rows, top, d, cw, out):
     # initial panels: no wider than 4 sigma in Y (no kernel can hide between nodes),
     # split at the cusp Y = 0
     n_split = min(int((hi - lo) / (4.0 * sigma)) + 1, MAX_COLUMN_PANELS // 4)
-    m = 0
-    prev = math.asinh(lo / a)
-    for i in range(1, n_split + 1):
-        y_next = lo + (hi - lo) * i / n_split
-        if lo < 0.0 < y_next and prev < 0.0:
-            _column_panel(prev, 0.0, args, n_rows, cw, m)
-            lows[m] = prev
-            highs[m] = 0.0
-            m += 1
-            prev = 0.0
-        t_next = math.asinh(y_next / a)
-        _column_panel(prev, t_next, args, n_rows, cw, m)
-        lows[m] = prev
-        highs[m] = t_next
-        m += 1
-        prev = t_next
+    m = _initial_panels(lo, hi, a, n_split, lows, highs)
+    for p in range(m):
+        _column_panel(lows[p], highs[p], args, n_rows, cw, p)
     atol = FLOOR * peak * sin_i / ie
-    for k in range(n_rows):
-        totals[k] = 0.0
-        errs[k] = 0.0
-        for p in range(m):
-            totals[k] += values[p, k]
-            errs[k] += errors[p, k]
+    _rows_total(values, errors, m, n_rows, totals, errs)
     while m < MAX_COLUMN_PANELS:
-        worst_row = -1
-        worst = 1.0
-        for k in range(n_rows):
-            ratio = errs[k] / max(atol, COLUMN_RTOL * abs(totals[k]))
-            if ratio > worst:
-                worst = ratio
-                worst_row = k
-        if worst_row < 0:
+        p, mid = _rows_next_split(values, errors, lows, highs, m, n_rows, totals, errs, atol)
+        if p < 0:
             break
-        p = 0
-        for q in range(1, m):
-            if errors[q, worst_row] > errors[p, worst_row]:
-                p = q
-        lo_p = lows[p]
         hi_p = highs[p]
-        mid = 0.5 * (lo_p + hi_p)
-        if not lo_p < mid < hi_p:
-            break
-        for k in range(n_rows):
-            totals[k] -= values[p, k]
-            errs[k] -= errors[p, k]
-        _column_panel(lo_p, mid, args, n_rows, cw, p)
+        _column_panel(lows[p], mid, args, n_rows, cw, p)
         _column_panel(mid, hi_p, args, n_rows, cw, m)
-        highs[p] = mid
-        lows[m] = mid
-        highs[m] = hi_p
-        for q in (p, m):
-            for k in range(n_rows):
-                totals[k] += values[q, k]
-                errs[k] += errors[q, k]
+        _rows_split_done(values, errors, lows, highs, p, m, mid, hi_p, n_rows, totals, errs)
         m += 1
     for k in range(n_rows):
         out[k] = ie / sin_i * max(totals[k], 0.0)
@@ -810,62 +842,21 @@ def _strip_column(x_near, x_far, at_axis, geom, n_rows, top, d, sw, out, check):
     args = (x_near, width, at_axis, a, cos_i, hs, top_edge, d, 1.0 / (re * re), 0.5 / n, b)
     # initial panels: no wider than 4 sigma in Y, split at Y = 0
     n_split = min(int((hi - lo) / (4.0 * sigma)) + 1, MAX_COLUMN_PANELS // 4)
-    m = 0
-    prev = math.asinh(lo / a)
-    for i in range(1, n_split + 1):
-        y_next = lo + (hi - lo) * i / n_split
-        if lo < 0.0 < y_next and prev < 0.0:
-            _strip_panel(prev, 0.0, args, n_rows, sw, m)
-            lows[m] = prev
-            highs[m] = 0.0
-            m += 1
-            prev = 0.0
-        t_next = math.asinh(y_next / a)
-        _strip_panel(prev, t_next, args, n_rows, sw, m)
-        lows[m] = prev
-        highs[m] = t_next
-        m += 1
-        prev = t_next
+    m = _initial_panels(lo, hi, a, n_split, lows, highs)
+    for p in range(m):
+        _strip_panel(lows[p], highs[p], args, n_rows, sw, p)
     # the same absolute floor as a column of centre values, for an integral over a
     # pixel's width and height
     atol = FLOOR * peak * width * d / (ie * SQRT2PI * h)
-    for k in range(n_rows):
-        totals[k] = 0.0
-        errs[k] = 0.0
-        for p in range(m):
-            totals[k] += values[p, k]
-            errs[k] += errors[p, k]
+    _rows_total(values, errors, m, n_rows, totals, errs)
     while m < MAX_COLUMN_PANELS:
-        worst_row = -1
-        worst = 1.0
-        for k in range(n_rows):
-            ratio = errs[k] / max(atol, COLUMN_RTOL * abs(totals[k]))
-            if ratio > worst:
-                worst = ratio
-                worst_row = k
-        if worst_row < 0:
+        p, mid = _rows_next_split(values, errors, lows, highs, m, n_rows, totals, errs, atol)
+        if p < 0:
             break
-        p = 0
-        for q in range(1, m):
-            if errors[q, worst_row] > errors[p, worst_row]:
-                p = q
-        lo_p = lows[p]
         hi_p = highs[p]
-        mid = 0.5 * (lo_p + hi_p)
-        if not lo_p < mid < hi_p:
-            break
-        for k in range(n_rows):
-            totals[k] -= values[p, k]
-            errs[k] -= errors[p, k]
-        _strip_panel(lo_p, mid, args, n_rows, sw, p)
+        _strip_panel(lows[p], mid, args, n_rows, sw, p)
         _strip_panel(mid, hi_p, args, n_rows, sw, m)
-        highs[p] = mid
-        lows[m] = mid
-        highs[m] = hi_p
-        for q in (p, m):
-            for k in range(n_rows):
-                totals[k] += values[q, k]
-                errs[k] += errors[q, k]
+        _rows_split_done(values, errors, lows, highs, p, m, mid, hi_p, n_rows, totals, errs)
         m += 1
     scale = ie * SQRT2PI * h / (width * d)
     for k in range(n_rows):
