@@ -491,21 +491,11 @@ def _row_kernels(y, centre0, step, sigma, n_rows, out):
 
 
 @njit(cache=True, nogil=True)
-def _column_panel(lo, hi, args, n_rows, cw, p):
-    """Kronrod-15 on panel p = [lo, hi] (in t) for every row of the column.
-
-    The same sums as _kronrod_sum, with rows innermost so that they vectorise.
-    """
-    x2, a, centre0, step, sigma, inv_re2, half_inv_n, b = args
-    xs, kern, values, errors, fx, resg, resasc = cw[0], cw[1], cw[2], cw[3], cw[4], cw[5], cw[6]
-    _kronrod_nodes(lo, hi, 15, xs)
-    for j in range(15):
-        e = math.exp(xs[j])
-        y = 0.5 * a * (e - 1.0 / e)
-        fx[j] = math.exp(-b * (((x2 + y * y) * inv_re2) ** half_inv_n - 1.0)) \
-            * 0.5 * a * (e + 1.0 / e)
-        _row_kernels(y, centre0, step, sigma, n_rows, kern[j])
-    resk = values[p]
+def _rows_kronrod(fx, kern, lo, hi, n_rows, resk, resg, resasc, err):
+    """Kronrod-15 on the panel [lo, hi] of fx[j] kern[j, k] for every row k: the
+    integral into ``resk`` and QUADPACK's error estimate into ``err`` (as
+    _kronrod_sum, with rows innermost so that they vectorise); ``resg`` and ``resasc``
+    are scratch."""
     for k in range(n_rows):
         resk[k] = 0.0
         resg[k] = 0.0
@@ -524,7 +514,6 @@ def _column_panel(lo, hi, args, n_rows, cw, p):
         for k in range(n_rows):
             resasc[k] += wk * abs(f * row[k] - 0.5 * resk[k])
     half = 0.5 * (hi - lo)
-    err = errors[p]
     for k in range(n_rows):
         e = abs((resk[k] - resg[k]) * half)
         asc = resasc[k] * half
@@ -533,6 +522,24 @@ def _column_panel(lo, hi, args, n_rows, cw, p):
             e = asc * min(1.0, scaled * math.sqrt(scaled))
         err[k] = e
         resk[k] *= half
+
+
+@njit(cache=True, nogil=True)
+def _column_panel(lo, hi, args, n_rows, cw, p):
+    """Kronrod-15 on panel p = [lo, hi] (in t) for every row of the column.
+
+    The same sums as _kronrod_sum, with rows innermost so that they vectorise.
+    """
+    x2, a, centre0, step, sigma, inv_re2, half_inv_n, b = args
+    xs, kern, values, errors, fx, resg, resasc = cw[0], cw[1], cw[2], cw[3], cw[4], cw[5], cw[6]
+    _kronrod_nodes(lo, hi, 15, xs)
+    for j in range(15):
+        e = math.exp(xs[j])
+        y = 0.5 * a * (e - 1.0 / e)
+        fx[j] = math.exp(-b * (((x2 + y * y) * inv_re2) ** half_inv_n - 1.0)) \
+            * 0.5 * a * (e + 1.0 / e)
+        _row_kernels(y, centre0, step, sigma, n_rows, kern[j])
+    _rows_kronrod(fx, kern, lo, hi, n_rows, values[p], resg, resasc, errors[p])
 
 
 @njit(cache=True, nogil=True)
@@ -768,39 +775,17 @@ def _strip_panel(lo, hi, args, n_rows, sw, p):
         fk[j] = ak * jac
         fg[j] = ag * jac
         _box_kernels(y * cos_i, hs, top_edge, d, n_rows, tails, kern[j])
-    resk = values[p]
+    _rows_kronrod(fk, kern, lo, hi, n_rows, values[p], resg, resasc, errors[p])
+    # the same integral with the strip's Gauss rule across it, for the check
     chk = checks[p]
+    half = 0.5 * (hi - lo)
     for k in range(n_rows):
-        resk[k] = 0.0
-        resg[k] = 0.0
-        resasc[k] = 0.0
         chk[k] = 0.0
     for j in range(15):
-        wk = _NODE_WK15[j] * fk[j]
-        wg = _NODE_WG7[j] * fk[j]
-        wc = _NODE_WK15[j] * fg[j]
+        wc = _NODE_WK15[j] * fg[j] * half
         row = kern[j]
         for k in range(n_rows):
-            resk[k] += wk * row[k]
-            resg[k] += wg * row[k]
             chk[k] += wc * row[k]
-    for j in range(15):
-        wk = _NODE_WK15[j]
-        f = fk[j]
-        row = kern[j]
-        for k in range(n_rows):
-            resasc[k] += wk * abs(f * row[k] - 0.5 * resk[k])
-    half = 0.5 * (hi - lo)
-    err = errors[p]
-    for k in range(n_rows):
-        e = abs((resk[k] - resg[k]) * half)
-        asc = resasc[k] * half
-        if asc != 0.0 and e != 0.0:
-            scaled = 200.0 * e / asc
-            e = asc * min(1.0, scaled * math.sqrt(scaled))
-        err[k] = e
-        resk[k] *= half
-        chk[k] *= half
 
 
 @njit(cache=True, nogil=True)
