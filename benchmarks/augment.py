@@ -42,6 +42,8 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--modes", nargs="+", default=["off", "on"], choices=["off", "on"])
+    parser.add_argument("--align", action="store_true",
+                        help="align each image to its major axis (skgal.AlignToMajorAxis)")
     parser.add_argument("--network", type=json.loads, default=None,
                         help='other network settings, as JSON: \'{"filters": [32, 64, 96]}\'')
     args = parser.parse_args()
@@ -51,8 +53,10 @@ def main():
         preset = replace(preset, epochs=args.epochs)
     if args.network:
         preset = replace(preset, network={**preset.network, **args.network})
+    preset = replace(preset, align=args.align)
     tag = "" if not args.network else "_" + "_".join(f"{k}-{v}" for k, v in
                                                       sorted(args.network.items()))
+    tag += "_align" if args.align else ""
     tag = "".join(ch if ch.isalnum() or ch in "-_." else "" for ch in tag)
     cond, model = benchmark_model(preset, args.conditions, seed=args.seed, n_jobs=args.n_jobs)
     os.makedirs(args.out, exist_ok=True)
@@ -86,8 +90,9 @@ def main():
             "coverage_68": coverage(q, dist, 0.68), "coverage_95": coverage(q, dist, 0.95),
             "epochs_run": len(reg.history_["loss"]), "train_seconds": seconds,
             "best_val_loss": float(np.min(reg.history_["val_loss"]))}
-        # the prediction averaged over the eight symmetries of each test image
-        joint8 = symmetrised_distribution(reg, test["images"])
+        # the prediction averaged over the symmetries of each test image (eight; four
+        # for aligned images)
+        joint8 = symmetrised_distribution(reg, test["images"], aligned=args.align)
         dist8 = joint8.marginal(0)
         results[mode].update({
             "symmetrised_nll_q": negative_log_likelihood(q, dist8),
@@ -97,6 +102,7 @@ def main():
             "symmetrised_coverage_95": coverage(q, dist8, 0.95)})
         print(mode, json.dumps(results[mode]), flush=True)
     summary = {"preset": args.preset, "conditions": args.conditions, "seed": args.seed,
+               "align": args.align,
                "n_train": preset.n_train, "epochs": preset.epochs,
                "network": preset.network, "n_test": len(q),
                "n_fit_subset": n_fit, "results": results}

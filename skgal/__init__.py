@@ -5,6 +5,7 @@ The public names are re-exported here; the modules behind them are private.
 
 __version__ = "0.1.0"
 
+from ._align import AlignToMajorAxis, adaptive_moments
 from ._augment import RandomDihedral
 from ._conditions import CONDITIONS, ObservingConditions, observing_conditions
 from ._distributions import (MultivariateNormalMixture, Normal, NormalMixture,
@@ -19,6 +20,7 @@ from ._simulator import SersicGalaxySimulator
 from ._sources import FreshSimulations
 
 __all__ = [
+    "AlignToMajorAxis",
     "CONDITIONS",
     "CCDNoise",
     "CorrelatedGaussianNoise",
@@ -48,6 +50,7 @@ __all__ = [
     "sersic_emissivity",
     "total_flux",
     "observing_conditions",
+    "adaptive_moments",
     "__version__",
 ]
 

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from ._align import AlignToMajorAxis
 from ._augment import DIHEDRAL, RandomDihedral, dihedral_transform, psf_has_square_symmetry
 from ._baselines import MomentsInversionRegressor, PriorBaseline
 from ._conditions import REFERENCE_DISC, observing_conditions
@@ -92,6 +93,10 @@ class BenchmarkPreset:
         (:class:`skgal.RandomDihedral`), when the conditions' PSF has the square's
         symmetry (so that this is exact; ``ground``'s Moffat does, ``space``'s image PSF
         does not).
+    align : bool, default=False
+        Show the networks each image moved to its light's centre and turned to its
+        major axis (:class:`skgal.AlignToMajorAxis`, after the noise), in training and
+        in prediction.
     """
 
     n_train: int
@@ -107,6 +112,7 @@ class BenchmarkPreset:
     fit_max_calls: int = 200_000
     network: dict = field(default_factory=dict)
     augment: bool = True
+    align: bool = False
 
 
 #: The sizes ``skgal benchmark --preset`` accepts.
@@ -136,12 +142,20 @@ def _snr(flux, noise):
     return np.sqrt(np.sum(flux ** 2 / var, axis=1))
 
 
-def _observe(model, X, seed):
+def network_input(model, preset, noisy):
+    """What the networks see of noisy flux images: asinh magnitudes, of the images
+    aligned to their major axes first where the preset asks for it."""
+    if preset.align:
+        noisy = AlignToMajorAxis().fit_transform(noisy)
+    return model["photometry"].transform(noisy)
+
+
+def _observe(model, preset, X, seed):
     """Noiseless flux, noisy flux and network input (asinh magnitudes) of a table."""
     flux = model["render"].transform(X)
     noise = model["noise"].set_params(random_state=seed)
     noisy, _ = noise.draw(flux)
-    return flux, noisy, model["photometry"].transform(noisy)
+    return flux, noisy, network_input(model, preset, noisy)
 
 
 def _prior_joint_nll(q, inclination):
@@ -215,7 +229,7 @@ def observed_sets(model, preset, seed):
     sets = {}
     for name, n, offset in (("validation", preset.n_validation, 1), ("test", preset.n_test, 2)):
         X, _ = model["render"].sample(n, random_state=np.random.RandomState([seed, offset]))
-        flux, noisy, images = _observe(model, X, seed + offset)
+        flux, noisy, images = _observe(model, preset, X, seed + offset)
         sets[name] = {"X": X, "q": X["q"].to_numpy(), "inclination":
                       X["inclination"].to_numpy(), "noisy": noisy[..., 0], "images": images,
                       "snr": _snr(flux, model["noise"])}
@@ -226,19 +240,28 @@ def training_transform(model, cond, preset):
     """What each training batch's stored noiseless images go through: the noise and the
     photometry, reseeded per batch, after a random symmetry of the square
     (:class:`skgal.RandomDihedral`) where the preset asks for it and the conditions'
-    PSF has that symmetry, so that the augmentation is exact."""
+    PSF has that symmetry, so that the augmentation is exact; and the alignment
+    (:class:`skgal.AlignToMajorAxis`) between the noise and the photometry where the
+    preset asks for it, as :func:`network_input` does."""
     steps = list(model.steps[1:])
+    if preset.align:
+        steps.insert(len(steps) - 1, ("align", AlignToMajorAxis()))
     if preset.augment and psf_has_square_symmetry(cond.psf):
         steps.insert(0, ("augment", RandomDihedral()))
     return Pipeline(steps)
 
 
-def symmetrised_distribution(reg, images):
+def symmetrised_distribution(reg, images, *, aligned=False):
     """``reg``'s prediction averaged over the eight symmetries of the square of each
     image: the equal-weight mixture of its predictive distributions of the turned and
-    mirrored copies (exact under a round PSF, as :class:`skgal.RandomDihedral`)."""
+    mirrored copies (exact under a round PSF, as :class:`skgal.RandomDihedral`).
+    Images ``aligned`` to their major axes (:class:`skgal.AlignToMajorAxis`) are
+    averaged over the four that keep the axes where they are (the half turn and the
+    two mirrors): a quarter turn would stand the galaxy upright, which the network
+    never saw."""
+    elements = [e for e, (turns, _) in enumerate(DIHEDRAL) if not aligned or turns % 2 == 0]
     return mixture_of([reg.predict_distribution(dihedral_transform(images, e))
-                       for e in range(len(DIHEDRAL))])
+                       for e in elements])
 
 
 def _train_network(kind, path, rows, val, preset, transform, seed, progress):

@@ -4,7 +4,7 @@ expected failure."""
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgal import (CCDNoise, CorrelatedGaussianNoise, GaussianSNRNoise, ProjectionSelector,
+from skgal import (AlignToMajorAxis, CCDNoise, CorrelatedGaussianNoise, GaussianSNRNoise, ProjectionSelector,
                    RandomDihedral, SersicGalaxySimulator, ToMagnitudes)
 
 from skgal.experiments import PriorBaseline  # noqa: E402
@@ -75,7 +75,7 @@ REGRESSOR_XFAIL = {
 }
 
 
-# The observation steps (noise, photometry, the augmentation) pass every check that applies: their tags
+# The observation steps (noise, photometry, the augmentation, the alignment) pass every check that applies: their tags
 # say they take image stacks, so scikit-learn skips the 2-D-table checks. So do the
 # likelihood fit and the moments inversion (tests/test_likelihood.py and
 # tests/test_benchmark.py test them directly). The prior baseline, like scikit-learn's
@@ -100,7 +100,7 @@ def _expected_failed_checks(estimator):
                                                                [0.3, 1.0, 0.3],
                                                                [0.0, 0.3, 0.0]],
                                                   random_state=0),
-                          ToMagnitudes(), RandomDihedral(random_state=0),
+                          ToMagnitudes(), RandomDihedral(random_state=0), AlignToMajorAxis(),
                           ProbabilisticQRegressor(epochs=2, batch_size=16, dense_units=8,
                                                   random_state=0)],
                          expected_failed_checks=_expected_failed_checks)
