@@ -93,7 +93,7 @@ class BenchmarkPreset:
         (:class:`skgal.RandomDihedral`), when the conditions' PSF has the square's
         symmetry (so that this is exact; ``ground``'s Moffat does, ``space``'s image PSF
         does not).
-    align : bool, default=False
+    align : bool, default=True
         Show the networks each image moved to its light's centre and turned to its
         major axis (:class:`skgal.AlignToMajorAxis`, after the noise), in training and
         in prediction.
@@ -112,7 +112,7 @@ class BenchmarkPreset:
     fit_max_calls: int = 200_000
     network: dict = field(default_factory=dict)
     augment: bool = True
-    align: bool = False
+    align: bool = True
 
 
 #: The sizes ``skgal benchmark --preset`` accepts.

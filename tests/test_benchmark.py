@@ -136,7 +136,7 @@ def test_training_sees_the_squares_symmetries_only_where_they_are_exact():
 
     from skgal._benchmark import BENCHMARK_PRESETS, benchmark_model, training_transform
 
-    preset = BENCHMARK_PRESETS["smoke"]
+    preset = replace(BENCHMARK_PRESETS["smoke"], align=False)
     for conditions, expected in (("ground", ["augment", "noise", "photometry"]),
                                  ("space", ["noise", "photometry"])):
         cond, model = benchmark_model(preset, conditions)
@@ -145,3 +145,54 @@ def test_training_sees_the_squares_symmetries_only_where_they_are_exact():
     cond, model = benchmark_model(preset, "ground")
     unaugmented = training_transform(model, cond, replace(preset, augment=False))
     assert [name for name, _ in unaugmented.steps] == ["noise", "photometry"]
+
+
+def test_aligned_training_and_prediction_see_the_same_steps():
+    from dataclasses import replace
+
+    from skgal import AlignToMajorAxis
+    from skgal._benchmark import (BENCHMARK_PRESETS, benchmark_model, network_input,
+                                  training_transform)
+
+    preset = replace(BENCHMARK_PRESETS["smoke"], align=True)
+    for conditions, expected in (("ground", ["augment", "noise", "align", "photometry"]),
+                                 ("space", ["noise", "align", "photometry"])):
+        cond, model = benchmark_model(preset, conditions)
+        steps = [name for name, _ in training_transform(model, cond, preset).steps]
+        assert steps == expected, conditions
+    # prediction: the same alignment and photometry on the noisy images
+    cond, model = benchmark_model(preset, "ground")
+    X, _ = model["render"].sample(3, random_state=0)
+    noisy, _ = model["noise"].set_params(random_state=1).draw(model["render"].transform(X))
+    expected = model["photometry"].transform(AlignToMajorAxis().fit_transform(noisy))
+    np.testing.assert_array_equal(network_input(model, preset, noisy), expected)
+    plain = network_input(model, replace(preset, align=False), noisy)
+    np.testing.assert_array_equal(plain, model["photometry"].transform(noisy))
+    assert np.abs(plain - expected).max() > 0.1
+
+
+def test_aligned_images_are_averaged_over_the_symmetries_that_keep_the_axes():
+    from skgal import Normal
+    from skgal._augment import dihedral_transform
+    from skgal._benchmark import symmetrised_distribution
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def predict_distribution(self, images):
+            self.seen.append(images.copy())
+            return Normal(np.full(len(images), 0.5), np.full(len(images), 0.1))
+
+    images = np.arange(2 * 4 * 4, dtype=float).reshape(2, 4, 4, 1)
+    for aligned, elements in ((False, range(8)), (True, (0, 2, 4, 6))):
+        reg = Recorder()
+        dist = symmetrised_distribution(reg, images, aligned=aligned)
+        assert len(reg.seen) == len(elements)
+        for seen, e in zip(reg.seen, elements):
+            np.testing.assert_array_equal(seen, dihedral_transform(images, e))
+        np.testing.assert_allclose(dist.mean(), 0.5)
+    # the four kept ones: each image's rows stay rows
+    for e in (0, 2, 4, 6):
+        turned = dihedral_transform(images, e)[0, :, :, 0]
+        assert {tuple(sorted(r)) for r in turned} == {tuple(sorted(r)) for r in images[0, :, :, 0]}
