@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from skgal import CCDNoise, MoffatPSF, SersicGalaxySimulator, ToMagnitudes
+from skgal import AlignToMajorAxis, CCDNoise, MoffatPSF, SersicGalaxySimulator, ToMagnitudes
 
 observe = Pipeline([
     ("render", SersicGalaxySimulator(output="flux", psf=MoffatPSF(fwhm=3.0, beta=3.0),
@@ -43,6 +43,26 @@ for ax in axes.ravel():
     ax.set_yticks([])
 fig.tight_layout()
 plt.show()
+
+# %%
+# What a network is best shown: the same noisy images, each moved to its light's centre
+# and turned so that its major axis runs along the rows (adaptive moments, then
+# interpolation), before the photometry. The position angle and the offset tell
+# nothing about ``q``; aligned, the network need not learn to ignore them. The measured
+# centre and angle come with it.
+noisy = observe[:-1].transform(X)  # render and noise
+align = AlignToMajorAxis()
+centre, angle = align.measure(noisy)
+aligned = observe["photometry"].transform(align.transform(noisy))
+fig, axes = plt.subplots(1, 4, figsize=(11, 3.0))
+for k in range(4):
+    axes[k].imshow(aligned[k, ..., 0], origin="lower", cmap="magma_r")
+    axes[k].set_title(f"measured PA = {angle[k] % 180:.0f}°", fontsize=9)
+    axes[k].set_xticks([])
+    axes[k].set_yticks([])
+fig.tight_layout()
+plt.show()
+print(np.round(centre, 2), "offsets drawn:", X[["x_offset", "y_offset"]].round(2).to_numpy())
 
 # %%
 # How much of each galaxy's light falls inside the 64 x 64 stamp, and each image's
