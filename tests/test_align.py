@@ -5,6 +5,8 @@ step's determinism and errors."""
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
 from skgal import (AlignToMajorAxis, GaussianNoise, MoffatPSF, SersicGalaxySimulator,
@@ -154,3 +156,31 @@ def test_bad_images_are_refused():
         AlignToMajorAxis().fit_transform(np.full((1, 8, 8), np.nan))
     with pytest.raises(ValueError, match="images"):
         adaptive_moments(np.ones((8, 8)))
+
+
+@settings(deadline=None, max_examples=25)
+@given(size=st.integers(6, 24), angle=st.floats(0.0, 180.0), sigma=st.floats(0.8, 5.0),
+       ratio=st.floats(0.2, 1.0), noise=st.floats(0.0, 0.5), seed=st.integers(0, 2**16),
+       order=st.sampled_from([1, 3]))
+def test_alignment_is_finite_and_turns_with_a_half_turned_image(size, angle, sigma, ratio,
+                                                                 noise, seed, order):
+    rng = np.random.default_rng(seed)
+    image = (_gaussian(size, sigma, sigma * ratio, angle)
+             + noise * rng.normal(size=(size, size)))[None]
+    step = AlignToMajorAxis(order=order)
+    out = step.transform(image)
+    assert out.shape == image.shape and np.all(np.isfinite(out))
+    # turned half round about the stamp's centre, the image keeps its axis: the aligned
+    # result is the aligned image turned half round (pixel centres map onto pixel
+    # centres), or itself when the measured angle comes out 180 degrees apart
+    centre, angle_measured = step.measure(image)
+    centre2, angle2 = step.measure(image[:, ::-1, ::-1])
+    np.testing.assert_allclose(centre2, -centre, atol=1e-6)
+    apart = (angle2[0] - angle_measured[0]) % 360.0
+    if ratio < 0.8 and noise < 0.1:  # an axis well defined
+        assert min(apart, abs(apart - 180.0), 360.0 - apart) < 1e-4
+    turned = step.transform(image[:, ::-1, ::-1])
+    if min(apart, 360.0 - apart) < 1e-7:
+        np.testing.assert_allclose(turned, out[:, ::-1, ::-1], atol=1e-5)
+    elif abs(apart - 180.0) < 1e-7:
+        np.testing.assert_allclose(turned, out, atol=1e-5)
