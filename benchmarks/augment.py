@@ -34,7 +34,7 @@ import numpy as np
 
 from skgal._benchmark import (BENCHMARK_PRESETS, _train_network, benchmark_model,
                               observed_sets, symmetrised_distribution, training_transform)
-from skgal.datasets import make_galaxy_dataset
+from skgal.datasets import load_galaxy_dataset, make_galaxy_dataset
 from skgal.metrics import coverage, negative_log_likelihood
 
 
@@ -46,6 +46,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--n-train", type=int, default=None,
+                        help="stored training galaxies; default: the preset's (use a new --out)")
     parser.add_argument("--modes", nargs="+", default=["off", "on"], choices=["off", "on"])
     parser.add_argument("--align", action=argparse.BooleanOptionalAction, default=None,
                         help="align each image to its major axis (skgal.AlignToMajorAxis); "
@@ -57,6 +59,8 @@ def main():
     preset = BENCHMARK_PRESETS[args.preset]
     if args.epochs:
         preset = replace(preset, epochs=args.epochs)
+    if args.n_train:
+        preset = replace(preset, n_train=args.n_train)
     if args.network:
         preset = replace(preset, network={**preset.network, **args.network})
     if args.align is not None:
@@ -72,6 +76,11 @@ def main():
     if not os.path.exists(path):
         make_galaxy_dataset(path, preset.n_train, simulator=model["render"],
                             n_jobs=args.n_jobs, random_state=args.seed, progress=True)
+    stored = load_galaxy_dataset(path, lazy=True).settings
+    if stored["n_galaxies"] != preset.n_train or stored["seed"] != args.seed:
+        raise SystemExit(f"{path} holds {stored['n_galaxies']} galaxies of seed "
+                         f"{stored['seed']}; use another --out for {preset.n_train} of seed "
+                         f"{args.seed}")
     sets = observed_sets(model, preset, args.seed)
     val, test = sets["validation"], sets["test"]
     q, incl = test["q"], test["inclination"]
