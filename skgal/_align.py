@@ -206,9 +206,9 @@ class AlignToMajorAxis(ImageStep):
 
     The resampling is an interpolation of pixel values: it blurs the noise a little,
     and where the grid reaches past the stamp it mirrors the stamp's edge about its
-    outermost pixel centres (so that the
-    noise there looks like noise, for the photometry's noise estimate). It is
-    deterministic: an image is aligned alike alone or in any batch.
+    outermost pixel centres (so that the noise there looks like noise, for the
+    photometry's noise estimate). It is deterministic: an image is aligned alike alone
+    or in any batch.
 
     Parameters
     ----------

@@ -247,7 +247,8 @@ def training_transform(model, cond, preset):
     preset asks for it, as :func:`network_input` does."""
     steps = list(model.steps[1:])
     if preset.align:
-        steps.insert(len(steps) - 1, ("align", AlignToMajorAxis()))
+        photometry = [name for name, _ in steps].index("photometry")
+        steps.insert(photometry, ("align", AlignToMajorAxis()))
     if preset.augment and psf_has_square_symmetry(cond.psf):
         steps.insert(0, ("augment", RandomDihedral()))
     return Pipeline(steps)
