@@ -25,10 +25,10 @@ __all__ = ["AlignToMajorAxis", "adaptive_moments"]
 
 
 @njit(cache=True, nogil=True)
-def _moments_one(image, n_iter, s0, out_centre, out_cov):
+def _moments_one(image, n_iter, s0, lo, out_centre, out_cov):
     h, w = image.shape
     xc, yc = (w - 1) / 2.0, (h - 1) / 2.0
-    lo, hi = 1.0, (min(h, w) / 2.0) ** 2
+    hi = max(lo, (min(h, w) / 2.0) ** 2)
     half = (min(h, w) - 1) / 2.0
     mx, my = 0.0, 0.0
     cxx, cxy, cyy = s0 * s0, 0.0, s0 * s0
@@ -79,12 +79,12 @@ def _moments_one(image, n_iter, s0, out_centre, out_cov):
 
 
 @njit(cache=True, nogil=True)
-def _moments_batch(images, n_iter, s0, centre, cov):
+def _moments_batch(images, n_iter, s0, lo, centre, cov):
     for k in range(images.shape[0]):
-        _moments_one(images[k], n_iter, s0, centre[k], cov[k])
+        _moments_one(images[k], n_iter, s0, lo, centre[k], cov[k])
 
 
-def adaptive_moments(images, *, n_iter=30, initial_sigma=None):
+def adaptive_moments(images, *, n_iter=30, initial_sigma=None, min_sigma=1.0):
     """Centres and second moments of images, by elliptical Gaussian-weighted moments.
 
     Each weight is the Gaussian of the image's own moments: starting from a round
@@ -101,6 +101,10 @@ def adaptive_moments(images, *, n_iter=30, initial_sigma=None):
         Iterations at most; fewer when the weight stops changing (by 1e-9 pixels).
     initial_sigma : float, default=None
         Width of the first, round weight, pixels; ``min(height, width) / 8`` when None.
+    min_sigma : float, default=1.0
+        The narrowest the weight may become along either axis, pixels: no image seen
+        through a PSF is narrower than the PSF (``benchmarks/align_accuracy.py
+        --min-sigma`` measures what it changes).
 
     Returns
     -------
@@ -108,8 +112,7 @@ def adaptive_moments(images, *, n_iter=30, initial_sigma=None):
         ``(x, y)``: column and row, pixels, from the stamp's centre.
     covariance : ndarray of shape (n, 2, 2)
         Of the weight at the end, pixels squared, in ``(x, y)``; its eigenvalues kept
-        between one pixel squared (no image through a PSF is narrower; a narrower
-        weight would lock onto a noise peak) and the stamp's half-width squared. An
+        between ``min_sigma`` squared and the stamp's half-width squared. An
         iteration whose weighted flux is not positive, or whose centre leaves the
         stamp, ends the iterations with the weight before it.
 
@@ -128,9 +131,12 @@ def adaptive_moments(images, *, n_iter=30, initial_sigma=None):
         raise ValueError(f"images must have shape (n, height, width); got {images.shape}")
     n, h, w = images.shape
     s0 = min(h, w) / 8.0 if initial_sigma is None else float(initial_sigma)
+    if not min_sigma > 0:
+        raise ValueError(f"min_sigma must be > 0 pixels; got {min_sigma!r}")
     centre = np.zeros((n, 2))
     cov = np.zeros((n, 2, 2))
-    _moments_batch(images, int(n_iter), s0, centre, cov)
+    _moments_batch(images, int(n_iter), max(s0, float(min_sigma)), float(min_sigma) ** 2,
+                   centre, cov)
     return centre, cov
 
 
@@ -217,6 +223,9 @@ class AlignToMajorAxis(ImageStep):
         which passes through the pixel values and is exact for quadratics).
     n_iter : int, default=30
         Iterations of the adaptive moments.
+    min_sigma : float, default=1.0
+        The narrowest the adaptive weight may become, pixels (see
+        :func:`adaptive_moments`); about the PSF's standard deviation or less.
 
     Examples
     --------
@@ -233,11 +242,13 @@ class AlignToMajorAxis(ImageStep):
     _parameter_constraints = {
         "order": [Options(numbers.Integral, {1, 3})],
         "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_sigma": [Interval(numbers.Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, order=3, *, n_iter=30):
+    def __init__(self, order=3, *, n_iter=30, min_sigma=1.0):
         self.order = order
         self.n_iter = n_iter
+        self.min_sigma = min_sigma
 
     def measure(self, X):
         """Centres ``(x, y)`` (pixels from the stamp's centre) and major-axis angles
@@ -245,7 +256,7 @@ class AlignToMajorAxis(ImageStep):
         self._validate_params()
         X = check_images(X)
         light = X.astype(float) if X.ndim == 3 else X.astype(float).sum(axis=-1)
-        centre, cov = adaptive_moments(light, n_iter=self.n_iter)
+        centre, cov = adaptive_moments(light, n_iter=self.n_iter, min_sigma=self.min_sigma)
         angle = 0.5 * np.degrees(np.arctan2(2 * cov[:, 0, 1], cov[:, 0, 0] - cov[:, 1, 1]))
         return centre, np.where(angle <= -90.0, angle + 180.0, angle)
 

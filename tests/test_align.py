@@ -143,7 +143,8 @@ def test_noisy_rendered_galaxies_are_measured_at_their_position_angle():
 
 
 @pytest.mark.parametrize("bad, match", [
-    ({"order": 2}, "order"), ({"order": "cubic"}, "order"), ({"n_iter": 0}, "n_iter")])
+    ({"order": 2}, "order"), ({"order": "cubic"}, "order"), ({"n_iter": 0}, "n_iter"),
+    ({"min_sigma": 0.0}, "min_sigma")])
 def test_bad_settings_name_the_parameter(bad, match):
     with pytest.raises(ValueError, match=match):
         AlignToMajorAxis(**bad).fit_transform(np.ones((1, 8, 8)))
@@ -156,6 +157,17 @@ def test_bad_images_are_refused():
         AlignToMajorAxis().fit_transform(np.full((1, 8, 8), np.nan))
     with pytest.raises(ValueError, match="images"):
         adaptive_moments(np.ones((8, 8)))
+    with pytest.raises(ValueError, match="min_sigma"):
+        adaptive_moments(np.ones((1, 8, 8)), min_sigma=-1.0)
+
+
+def test_the_weight_is_no_narrower_than_min_sigma():
+    # a single bright pixel: the weight shrinks onto it until it reaches its floor
+    image = np.zeros((1, 21, 21))
+    image[0, 10, 10] = 1.0
+    for floor in (0.5, 1.0, 2.0):
+        _, cov = adaptive_moments(image, min_sigma=floor)
+        np.testing.assert_allclose(np.linalg.eigvalsh(cov[0]), floor ** 2, rtol=1e-6)
 
 
 @settings(deadline=None, max_examples=25)
