@@ -254,8 +254,11 @@ class AlignToMajorAxis(ImageStep):
         """Centres ``(x, y)`` (pixels from the stamp's centre) and major-axis angles
         (degrees from ``x`` towards ``y``, in (-90, 90]) of images ``X``."""
         self._validate_params()
-        X = check_images(X)
-        light = X.astype(float) if X.ndim == 3 else X.astype(float).sum(axis=-1)
+        return self._measure(np.asarray(check_images(X), dtype=float))
+
+    def _measure(self, X):
+        # X: validated float images, 3-D or 4-D
+        light = X if X.ndim == 3 else X.sum(axis=-1)
         centre, cov = adaptive_moments(light, n_iter=self.n_iter, min_sigma=self.min_sigma)
         angle = 0.5 * np.degrees(np.arctan2(2 * cov[:, 0, 1], cov[:, 0, 0] - cov[:, 1, 1]))
         return centre, np.where(angle <= -90.0, angle + 180.0, angle)
@@ -272,8 +275,9 @@ class AlignToMajorAxis(ImageStep):
         -------
         ndarray of float32, the shape of ``X``
         """
-        centre, angle = self.measure(X)
-        X = np.asarray(X, dtype=float)
+        self._validate_params()
+        X = np.asarray(check_images(X), dtype=float)
+        centre, angle = self._measure(X)
         squeeze = X.ndim == 3
         X = np.ascontiguousarray(X[..., None] if squeeze else X)
         out = np.empty(X.shape)

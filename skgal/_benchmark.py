@@ -125,7 +125,8 @@ BENCHMARK_PRESETS = {
     # under 10 minutes on 2 cores
     "quick": BenchmarkPreset(n_train=3000, n_validation=500, n_test=500, n_fit=12, epochs=15),
     # about four hours on 2 cores: the 200 likelihood fits (22,000 calls, 70-90 s each on
-    # one core) and two networks of about 40 minutes each; resumable chunk by chunk.
+    # one core) and two networks (the mixture one trained in 41 minutes); resumable
+    # chunk by chunk.
     # The network is the thesis's with 3x3 kernels and twice the filters, which on
     # aligned images matches 90 epochs of the thesis's in 60 (benchmarks/augment.py)
     "paper": BenchmarkPreset(n_train=20000, n_validation=2000, n_test=2000, n_fit=200,
