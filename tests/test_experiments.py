@@ -55,7 +55,7 @@ def test_prior_baseline():
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    summary = reproduce(str(out), Preset(n_galaxies=80, epochs=2), seed=0, progress=False,
+    summary = reproduce(str(out), Preset(n_galaxies=80, epochs=2, n_calibration=40), seed=0, progress=False,
                         methods=("fixed-60", "random", "isotropic"))
     return out, summary
 
@@ -159,6 +159,52 @@ def test_the_quantile_recalibration_is_fitted_on_the_validation_galaxies(tmp_pat
 
 
 
+def test_the_quantile_recalibration_is_fitted_on_fresh_calibration_galaxies(tmp_path,
+                                                                           monkeypatch):
+    """With a calibration set, the knots make the network's PIT uniform on those
+    galaxies, seen through the method's projection (random draws of their own)."""
+    from skgal import Normal, ProbabilisticQRegressor
+
+    fitted = []
+    original = ProbabilisticQRegressor.fit
+
+    def keep(self, X, y, **kwargs):
+        fitted.append(self)
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(ProbabilisticQRegressor, "fit", keep)
+    data = experiments.load_or_simulate(str(tmp_path), n_galaxies=40, seed=1)
+    cal = experiments.load_or_simulate(str(tmp_path), n_galaxies=50,
+                                       seed=experiments.calibration_seed(1),
+                                       name=experiments.CALIBRATION_NAME)
+    assert (tmp_path / "calibration.h5").exists() and cal.images.shape == (50, 64, 64, 4)
+    assert not np.allclose(cal.target[:40], data.target)  # other galaxies
+    train, test = split(40, seed=1)
+    result = experiments.train_method(data, "random", train, test, epochs=1, seed=1,
+                                      calibration=cal)
+    knots = result["quantile_knots"]
+    assert result["n_calibration"] == 50 and knots.shape == (1, 2, 27)
+    reg, = fitted
+    images, incl = experiments.ProjectionSelector(
+        "random", random_state=experiments.calibration_seed(1)).fit(
+        cal.images[:1]).select(cal.images)
+    assert len(set(incl[:, 0])) > 1
+    mean, std = reg.predict(images, return_std=True)
+    pit = Normal(mean, std / reg.std_scale_).cdf(cal.target)
+    # each knot (u, v): the share of the calibration galaxies' PITs below u is v
+    below = np.mean(pit[:, None] <= knots[0, 0][None, 1:-1] + 1e-12, axis=0)
+    np.testing.assert_allclose(below, knots[0, 1][1:-1], atol=1.0 / 50 + 1e-9)
+
+
+def test_reproduce_fits_the_quantile_maps_on_its_calibration_galaxies(tiny_run):
+    out, summary = tiny_run
+    cal = experiments.load_galaxy_dataset(str(out / experiments.CALIBRATION_NAME))
+    assert cal.settings["n_galaxies"] == 40
+    assert cal.settings["seed"] == experiments.calibration_seed(0)
+    assert summary["settings"]["preset"]["n_calibration"] == 40
+    assert experiments.PRESETS["paper"].n_calibration == 10_000
+
+
 def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monkeypatch):
     out, summary = tiny_run
     assert sorted(p.name for p in (out / "trained").iterdir()) == ["fixed-60.npz",
@@ -169,7 +215,7 @@ def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monke
         raise AssertionError("trained again")
 
     monkeypatch.setattr(experiments, "train_method", refuse)
-    again = reproduce(str(out), Preset(n_galaxies=80, epochs=2), seed=0, progress=False,
+    again = reproduce(str(out), Preset(n_galaxies=80, epochs=2, n_calibration=40), seed=0, progress=False,
                       methods=("fixed-60", "random", "isotropic"))
     assert again["reused"] == ["fixed-60", "random", "isotropic"]
     assert again["table"] == summary["table"]  # the isotropic posteriors come back too
@@ -178,7 +224,7 @@ def test_reproduce_reuses_trained_methods_with_the_same_settings(tiny_run, monke
 
     # another preset or seed is another run: it trains (here, refuses to)
     with pytest.raises(AssertionError, match="trained again"):
-        reproduce(str(out), Preset(n_galaxies=80, epochs=3), seed=0, progress=False,
+        reproduce(str(out), Preset(n_galaxies=80, epochs=3, n_calibration=40), seed=0, progress=False,
                   methods=("fixed-60",))
 
 
