@@ -51,7 +51,7 @@ from ._distributions import (QuantileRecalibrated, from_arrays, mixture_of, quan
 from ._likelihood import LikelihoodFitRegressor
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
                     write_atomically, write_rows)
-from .datasets import DatasetBatches, load_galaxy_dataset, make_galaxy_dataset
+from .datasets import DatasetBatches, _made_by, load_galaxy_dataset, make_galaxy_dataset
 from .metrics import coverage, negative_log_likelihood
 
 __all__ = ["BENCHMARK_PRESETS", "BenchmarkPreset", "CONTESTANTS", "benchmark",
@@ -312,6 +312,12 @@ def _fit_chunks(fit, images, out_dir, run_settings, chunk, progress):
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+#: The preset's fields that the test galaxies and the likelihood fit depend on; the fits
+#: a run keeps (``fits/``) are reused by a run that changes only the others (the
+#: networks' settings, say). ``n_fit`` is not one: each kept chunk records its rows.
+FIT_FIELDS = ("n_test", "image_size", "effective_radius_range", "max_offset", "n_live",
+              "fit_max_calls")
+
 COLUMNS = ("contestant", "galaxies", "nll", "joint_nll", "rmse", "coverage_68", "coverage_95",
            "seconds_per_galaxy", "n")
 
@@ -325,7 +331,9 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
     ----------
     out_dir : str
         Output directory; what a previous run with the same settings left there (the
-        training set, the networks' predictions, the finished fits) is reused.
+        training set, the networks' predictions, the finished fits) is reused. The fits
+        are reused by a run that changes only settings they do not depend on (those
+        outside :data:`FIT_FIELDS`: the networks', say).
     preset : {"smoke", "quick", "paper"} or BenchmarkPreset, default="quick"
     conditions : str, default="ground"
         Named observing conditions (:data:`skgal.CONDITIONS`, not ``"ideal"``).
@@ -354,7 +362,8 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
         make_galaxy_dataset(path, preset.n_train, simulator=model["render"], n_jobs=n_jobs,
                             random_state=seed, progress=progress)
     stored = load_galaxy_dataset(path, lazy=True)
-    if stored.settings["n_galaxies"] != preset.n_train or stored.settings["seed"] != seed:
+    if (stored.settings["n_galaxies"] != preset.n_train or stored.settings["seed"] != seed
+            or not _made_by(stored.settings, model["render"])):
         raise ValueError(f"{path} was made with other settings; use another out directory")
     sets = observed_sets(model, preset, seed)
     seconds["data"] = time.perf_counter() - start
@@ -424,8 +433,10 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
                                  targets=("q", "inclination"), n_live=preset.n_live,
                                  max_calls=preset.fit_max_calls, n_jobs=n_jobs,
                                  random_state=seed).fit()
+    fit_settings = {"preset": {k: v for k, v in asdict(preset).items() if k in FIT_FIELDS},
+                    "conditions": conditions, "seed": seed}
     post = _fit_chunks(fit, test["noisy"][:n_fit], out_dir,
-                       {**run_settings, "contestant": "likelihood fit",
+                       {**fit_settings, "contestant": "likelihood fit",
                         "sampler": fit.sample},
                        max(2, 2 * (n_jobs or 1)) if n_fit > 2 else n_fit, progress)
     fit_joint = fit.distribution_from_samples(post["samples"])

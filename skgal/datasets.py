@@ -82,6 +82,27 @@ def _jsonable(value):
     return value
 
 
+def _made_by(settings, simulator):
+    """Whether a dataset's stored simulator ``settings["parameters"]`` are ``simulator``'s
+    (floats to a relative 1e-9; ``n_jobs`` and ``random_state`` aside, which do not change
+    the images)."""
+    wanted = {k: _jsonable(v) for k, v in simulator.get_params(deep=False).items()
+              if k not in ("n_jobs", "random_state")}
+    stored = {k: v for k, v in settings.get("parameters", {}).items()
+              if k not in ("n_jobs", "random_state")}
+
+    def agree(a, b):
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(agree(a[k], b[k]) for k in a)
+        if isinstance(a, bool) or isinstance(b, bool):
+            return a == b
+        if isinstance(a, (int, float, list)) and isinstance(b, (int, float, list)):
+            return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=0)
+        return a == b
+
+    return stored.keys() == wanted.keys() and all(agree(stored[k], wanted[k]) for k in stored)
+
+
 def _forward_model(model):
     """(simulator, [(name, step), ...]) of a simulator or a Pipeline starting with one."""
     if model is None:

@@ -41,8 +41,7 @@ from ._reproduce_figures import write_figures
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
                     write_atomically, write_rows)
 from ._simulator import PAPER_INCLINATIONS, SersicGalaxySimulator
-from .datasets import DatasetError, load_galaxy_dataset, make_galaxy_dataset
-from .datasets import _jsonable as _setting_value
+from .datasets import DatasetError, _made_by, load_galaxy_dataset, make_galaxy_dataset
 from .metrics import negative_log_likelihood, regression_report, scores_by_inclination
 
 __all__ = [
@@ -221,18 +220,9 @@ def load_or_simulate(out_dir, *, n_galaxies, seed, n_jobs=None, progress=False,
     simulator = SersicGalaxySimulator()
     if os.path.exists(path):
         data = load_galaxy_dataset(path)
-        wanted = {k: _setting_value(v) for k, v in simulator.get_params(deep=False).items()}
-        stored = data.settings["parameters"]
-
-        def agree(a, b):
-            if isinstance(a, (int, float, list)) and isinstance(b, (int, float, list)) \
-                    and not isinstance(a, bool):
-                return np.shape(a) == np.shape(b) and np.allclose(a, b)
-            return a == b
-
         same = (data.settings["n_galaxies"] == n_galaxies and data.settings["seed"] == seed
                 and "observation" not in data.settings
-                and all(agree(stored[k], wanted.get(k)) for k in stored))
+                and _made_by(data.settings, simulator))
         if not same:
             raise DatasetError(
                 f"{path} was made with other settings ({data.settings['n_galaxies']} galaxies, "

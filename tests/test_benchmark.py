@@ -11,7 +11,7 @@ from scipy import integrate
 
 from skgal import GaussianPSF, MoffatPSF, QuantileRecalibrated
 from skgal._baselines import classical_posterior, psf_moments, second_moment_axis_ratio
-from skgal._benchmark import CONTESTANTS, benchmark, load_predictions
+from skgal._benchmark import BENCHMARK_PRESETS, CONTESTANTS, benchmark, load_predictions
 
 pytest.importorskip("tensorflow")
 
@@ -94,6 +94,22 @@ def test_smoke_run_writes_resumes_and_scores(tmp_path, monkeypatch):
     monkeypatch.setattr(LikelihoodFitRegressor, "sample_posterior", refuse)
     again = benchmark(out, "smoke", progress=False)
     assert [r["nll"] for r in again["table"]] == [r["nll"] for r in summary["table"]]
+
+    # other network settings: the networks train again, the fits are reused
+    from dataclasses import replace
+
+    monkeypatch.undo()
+    monkeypatch.setattr(LikelihoodFitRegressor, "sample_posterior", refuse)
+    other = benchmark(out, replace(BENCHMARK_PRESETS["smoke"], epochs=2), progress=False)
+    rows = {(r["contestant"], r["galaxies"]): r for r in other["table"]}
+    assert rows[("likelihood fit", "fit subset")] == table[("likelihood fit", "fit subset")]
+    assert rows[("network (mixture)", "all test")] != table[("network (mixture)", "all test")]
+    # and other test galaxies are fitted again
+    with pytest.raises(AssertionError, match="fitted again"):
+        benchmark(out, replace(BENCHMARK_PRESETS["smoke"], n_test=12), progress=False)
+    # a training set made for other galaxies is not reused
+    with pytest.raises(ValueError, match="other settings"):
+        benchmark(out, replace(BENCHMARK_PRESETS["smoke"], max_offset=0.5), progress=False)
 
 
 def test_cli_and_bad_conditions(tmp_path, capsys):
