@@ -78,13 +78,16 @@ def main(argv=None):
     parser.add_argument("--n-live", type=int, default=75)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
+                        help="show the network aligned images (skgal.AlignToMajorAxis)")
     parser.add_argument("--only", type=int, nargs="*", help="IDENTs to run (default: all)")
     parser.add_argument("--out", default=DOCS)
     parser.add_argument("--cache", default=os.path.join("runs", "real_galaxies"))
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.cache, exist_ok=True)
-    settings = {k: getattr(args, k) for k in ("band", "n_train", "epochs", "n_live", "seed")}
+    settings = {k: getattr(args, k) for k in ("band", "n_train", "epochs", "n_live", "seed",
+                                              "align")}
     analyses = []
     for galaxy in load_real_galaxies(args.band):
         if args.only and galaxy.ident not in args.only:
@@ -98,6 +101,7 @@ def main(argv=None):
         if res is None:
             res = analyse_real_galaxy(galaxy, n_train=args.n_train, epochs=args.epochs,
                                       n_live=args.n_live, random_state=args.seed,
+                                      align=args.align,
                                       n_jobs=args.n_jobs, progress=True)
             write_atomically(path, lambda f, r=res: pickle.dump(
                 {"settings": settings, "analysis": r}, f), mode="wb")

@@ -246,13 +246,22 @@ def training_transform(model, cond, preset):
     PSF has that symmetry, so that the augmentation is exact; and the alignment
     (:class:`skgal.AlignToMajorAxis`) between the noise and the photometry where the
     preset asks for it, as :func:`network_input` does."""
-    steps = list(model.steps[1:])
-    if preset.align:
-        photometry = [name for name, _ in steps].index("photometry")
-        steps.insert(photometry, ("align", AlignToMajorAxis()))
+    steps = aligned_steps(model.steps[1:]) if preset.align else list(model.steps[1:])
     if preset.augment and psf_has_square_symmetry(cond.psf):
         steps.insert(0, ("augment", RandomDihedral()))
     return Pipeline(steps)
+
+
+def aligned_steps(steps):
+    """A forward model's ``steps`` with :class:`skgal.AlignToMajorAxis` (named
+    ``"align"``) inserted before the one named ``"photometry"``: after the noise, on
+    flux."""
+    steps = list(steps)
+    names = [name for name, _ in steps]
+    if "photometry" not in names:
+        raise ValueError(f"steps: need one named 'photometry' to align before; got {names}")
+    steps.insert(names.index("photometry"), ("align", AlignToMajorAxis()))
+    return steps
 
 
 def symmetrised_distribution(reg, images, *, aligned=False):

@@ -13,7 +13,9 @@ The steps, for a :class:`~skgal.datasets.RealGalaxy`:
    (``flux_range``: a galaxy's brightness is what a stamp tells, its ``I_e`` only
    with its size and flattening);
 3. a network with a bounded mixture head for ``(q, i)`` is trained on noiseless
-   simulations seen through new noise every batch, and asked about the stamp;
+   simulations seen through new noise every batch, each image moved to its light's
+   centre and turned to its major axis (:class:`~skgal.AlignToMajorAxis`), and asked
+   about the stamp, aligned the same way;
 4. the same model is fitted to the stamp by nested sampling
    (:class:`~skgal.LikelihoodFitRegressor`), whose best fit gives the model image,
    the residual and the chi-square per degree of freedom.
@@ -30,8 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 
-from ._benchmark import I_BOUNDS, Q_BOUNDS, fit_quietly, joint_network
+from ._align import AlignToMajorAxis
+from ._benchmark import I_BOUNDS, Q_BOUNDS, aligned_steps, fit_quietly, joint_network
 from ._likelihood import LikelihoodFitRegressor
 from ._noise import CorrelatedGaussianNoise, positive_definite_correlation
 from ._profile import total_flux
@@ -215,11 +219,16 @@ class RealGalaxyAnalysis:
         return edge
 
 
+def _network_model(model, align):
+    """The forward model as the network sees it: aligned before the photometry."""
+    return Pipeline(aligned_steps(model.steps)) if align else model
+
+
 def _train_network(model, n_train, n_validation, epochs, seed, workdir, n_jobs, progress):
     path = os.path.join(workdir, "train.h5")
     make_galaxy_dataset(path, n_train, simulator=model["render"], n_jobs=n_jobs,
                         random_state=seed, progress=progress)
-    observe = model[1:]  # noise and photometry, reseeded for every batch
+    observe = model[1:]  # noise (alignment) and photometry, reseeded for every batch
     source = DatasetBatches(path, transform=observe, targets=("q", "inclination"))
     X_val, _ = model["render"].sample(n_validation, random_state=np.random.RandomState(
         [seed, 1]))
@@ -232,7 +241,7 @@ def _train_network(model, n_train, n_validation, epochs, seed, workdir, n_jobs, 
 
 def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=300,
                         epochs=15, n_live=75, max_calls=None, random_state=0, n_jobs=None,
-                        workdir=None, progress=False, correlated_noise=True):
+                        workdir=None, progress=False, correlated_noise=True, align=True):
     """Train a network under a real stamp's conditions, fit the model to the stamp,
     and compare.
 
@@ -263,6 +272,10 @@ def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=3
         Model the drizzled noise's correlation (:func:`matching_forward_model`) in the
         training and in the likelihood; False treats the noise as white (as the run in
         the docs did, which is why its fits are too confident).
+    align : bool, default=True
+        Show the network each image, simulated or real, moved to its light's centre
+        and turned to its major axis (:class:`~skgal.AlignToMajorAxis`, after the noise),
+        as the benchmark's networks are; the fit sees the stamp as it is.
 
     Returns
     -------
@@ -284,12 +297,14 @@ def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=3
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=workdir) as folder:
-        net = _train_network(model, n_train, n_validation, epochs, seed, folder, n_jobs,
-                             progress)
+        net = _train_network(_network_model(model, align), n_train, n_validation, epochs,
+                             seed, folder, n_jobs, progress)
     seconds["train"] = time.perf_counter() - t0
-    photometry = model["photometry"]
     t0 = time.perf_counter()
-    network = net.predict_distribution(photometry.transform(cut[None, :, :, None]))
+    seen = cut[None, :, :, None]
+    if align:
+        seen = AlignToMajorAxis().fit_transform(seen)
+    network = net.predict_distribution(model["photometry"].transform(seen))
     seconds["predict"] = time.perf_counter() - t0
 
     budget = {} if max_calls is None else {"max_calls": int(max_calls)}

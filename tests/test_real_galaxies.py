@@ -175,6 +175,45 @@ def test_analysis_of_a_stamp_smoke():
     assert "n" in edged.at_prior_edge and "q" not in edged.at_prior_edge
 
 
+def test_the_analysis_network_sees_aligned_images(monkeypatch):
+    # the network trains on noise -> align -> photometry and is asked about the cut
+    # aligned the same way; with align=False, about the cut as it is
+    import skgal._real_analysis as real
+    from skgal import AlignToMajorAxis
+    from skgal.experiments import analyse_real_galaxy
+
+    seen = {}
+    original = real._train_network
+
+    def record(model, *args):
+        net = original(model, *args)
+        seen["steps"] = [name for name, _ in model.steps]
+        predict = net.predict_distribution
+
+        def keep(X):
+            seen["X"] = X
+            return predict(X)
+
+        net.predict_distribution = keep
+        seen["photometry"] = model["photometry"]
+        return net
+
+    monkeypatch.setattr(real, "_train_network", record)
+    galaxy = load_real_galaxies()[3]
+    for align in (True, False):
+        res = analyse_real_galaxy(galaxy, image_size=16, n_train=32, n_validation=16,
+                                  epochs=1, n_live=10, max_calls=300, align=align)
+        cut = res.cut[None, :, :, None]
+        if align:
+            assert seen["steps"] == ["render", "noise", "align", "photometry"]
+            cut = AlignToMajorAxis().fit_transform(cut)
+        else:
+            assert seen["steps"] == ["render", "noise", "photometry"]
+        np.testing.assert_allclose(seen["X"], seen["photometry"].transform(cut))
+    assert not np.allclose(AlignToMajorAxis().fit_transform(res.cut[None, :, :, None]),
+                           res.cut[None, :, :, None], atol=1e-3)
+
+
 def test_noise_correlation_of_smoothed_white_noise_is_analytic():
     # white noise convolved with a kernel has the kernel's autocorrelation as its
     # correlation (for a Gaussian of s pixels, exp(-d^2 / 4 s^2), less the sampling's
