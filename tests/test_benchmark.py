@@ -74,6 +74,10 @@ def test_smoke_run_writes_resumes_and_scores(tmp_path, monkeypatch):
         assert json.load(f)["likelihood"]["calls_per_galaxy"] > 0
     saved = load_predictions(os.path.join(out, "predictions.npz"))
     assert len(saved["network (mixture)"]) == 16 and saved["network (mixture)"].n_targets == 2
+    # under ground's round PSF, each prediction is averaged over the four symmetries
+    # that keep an aligned image's axes: 5 components x 4, and the Gaussian's 1 x 4
+    assert saved["network (mixture)"].n_components == 20
+    assert saved["network (gaussian)"].n_components == 4
     # the quantile map keeps the mixture's q ranking (it is monotone) and is stored
     quantile = saved["network (mixture, quantile)"]
     assert isinstance(quantile, QuantileRecalibrated) and len(quantile) == 16
