@@ -9,7 +9,8 @@ network and the equal mixture of all of them (a deep ensemble) on all test galax
 on the likelihood fit's subset (the first ``n_fit``), whose fit NLL is in the benchmark's
 table. Every NLL comes with its standard error over the galaxies (the spread of the
 per-galaxy NLLs over the square root of their number), which says how far a difference
-of means on 200 galaxies can be trusted.
+of means on 200 galaxies can be trusted. Each network's time per galaxy is that of
+its whole (averaged) prediction of the test galaxies, after one warm-up call.
 
     python benchmarks/ensemble.py --preset paper --out /tmp/augment-paper \\
         /tmp/augment-paper/mixture_augment_on_*.pkl
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import pickle
+import time
 
 import numpy as np
 
@@ -65,19 +67,24 @@ def main():
     for path in args.networks:
         with open(path, "rb") as f:
             reg = pickle.load(f)
+        reg.predict_distribution(test["images"][:8])  # warm-up: graph tracing
+        t0 = time.perf_counter()
         dist = (symmetrised_distribution(reg, test["images"], aligned=args.align)
                 if symmetric else reg.predict_distribution(test["images"]))
+        seconds = (time.perf_counter() - t0) / len(q)
         dists.append(dist)
-        rows[os.path.basename(path)] = _scores(dist, q, incl, n_fit)
+        rows[os.path.basename(path)] = {**_scores(dist, q, incl, n_fit),
+                                        "seconds_per_galaxy": seconds}
     if len(dists) > 1:
         rows[f"ensemble of {len(dists)}"] = _scores(mixture_of(dists), q, incl, n_fit)
-    print("| network | NLL q (test) | NLL q (fit subset) | NLL (q, i) | 68% | 95% |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| network | NLL q (test) | NLL q (fit subset) | NLL (q, i) | 68% | 95% | ms / galaxy |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in rows.items():
         cells = [f"{r[k][0]:.3f} ± {r[k][1]:.3f}" for k in ("nll_q", "nll_q_fit_subset",
                                                             "nll_q_i")]
+        ms = f"{1e3 * r['seconds_per_galaxy']:.2f}" if "seconds_per_galaxy" in r else ""
         print(f"| {name} | " + " | ".join(cells)
-              + f" | {r['coverage_68']:.3f} | {r['coverage_95']:.3f} |")
+              + f" | {r['coverage_68']:.3f} | {r['coverage_95']:.3f} | {ms} |")
     if args.out:
         with open(os.path.join(args.out, "ensemble.json"), "w") as f:
             json.dump({"preset": args.preset, "conditions": args.conditions,

@@ -58,7 +58,9 @@ def _table(rows, args, minutes, info):
     lines = [f".. list-table:: ``python benchmarks/real_galaxies.py --band {args.band} "
              f"--n-train {args.n_train} --epochs {args.epochs} --n-live {args.n_live}``: "
              f"{minutes:.0f} minutes on {info['cpu_count']} cores of {info['cpu']} (shared with "
-             "another run). Medians with the 16th and 84th percentiles.",
+             "another run), the noise's correlation modelled, the network's images "
+             f"{'aligned' if args.align else 'as observed'}. Medians with the 16th and 84th "
+             "percentiles.",
              "   :header-rows: 1", "", "   * - " + "\n     - ".join(head)]
     for r in rows:
         cells = [str(r["ident"]), f"{r['magnitude']:.1f}", str(r["cut"]),
