@@ -270,8 +270,8 @@ def analyse_real_galaxy(galaxy, *, image_size=None, n_train=2000, n_validation=3
     progress : bool, default=False
     correlated_noise : bool, default=True
         Model the drizzled noise's correlation (:func:`matching_forward_model`) in the
-        training and in the likelihood; False treats the noise as white (as the run in
-        the docs did, which is why its fits are too confident).
+        training and in the likelihood; False treats the noise as white (as the docs'
+        first run did: its fits came out about twice too narrow).
     align : bool, default=True
         Show the network each image, simulated or real, moved to its light's centre
         and turned to its major axis (:class:`~skgal.AlignToMajorAxis`, after the noise),
