@@ -134,7 +134,8 @@ BENCHMARK_PRESETS = {
     "quick": BenchmarkPreset(n_train=3000, n_validation=500, n_test=500, n_fit=12, epochs=15),
     # about four hours on 2 cores: the 200 likelihood fits (22,000 calls, 70-90 s each on
     # one core) and two networks (the mixture one trained in 47 minutes beside another
-    # run); resumable chunk by chunk.
+    # run, with one training worker; two are 1.5x faster at the quick scale); resumable
+    # chunk by chunk.
     # The network is the thesis's with 3x3 kernels, twice the filters, a dense layer of
     # 512 and no dropout: on aligned images, 90 epochs of it come within 0.09 nats of the
     # fit, where 60 epochs with the thesis's dense layer of 128 and dropout of 0.3 stayed
@@ -288,20 +289,28 @@ def symmetrised_distribution(reg, images, *, aligned=False):
                        for e in elements])
 
 
+#: Threads that put the training batches through noise, alignment and photometry while
+#: the network trains. The batches do not depend on it (each has its own seed); with one,
+#: that pipeline held training back: two trained the quick preset's network 1.5 times
+#: faster on 2 cores, to the same weights (benchmarks/README.md, "Training workers").
+TRAINING_WORKERS = 2
+
+
 def _train_network(kind, path, rows, val, preset, transform, seed, progress):
     from ._regressor import ProbabilisticQRegressor
 
     targets = ("q",) if kind == "gaussian" else ("q", "inclination")
     source = DatasetBatches(path, rows=rows, transform=transform, targets=targets)
+    network = {"workers": TRAINING_WORKERS, **preset.network}
     if kind == "gaussian":
         reg = ProbabilisticQRegressor(
             recalibrate=True, epochs=preset.epochs, batch_size=preset.batch_size,
             random_state=seed, learning_rate_schedule="cosine", training_source=source,
             callbacks=[epoch_bar(kind, preset.epochs)] if progress else None,
-            **preset.network)
+            **network)
         return fit_quietly(reg, val["images"], val["q"])
     reg = joint_network(source, epochs=preset.epochs, batch_size=preset.batch_size,
-                        random_state=seed, label=kind if progress else None, **preset.network)
+                        random_state=seed, label=kind if progress else None, **network)
     return fit_quietly(reg, val["images"], np.column_stack([val["q"], val["inclination"]]))
 
 

@@ -35,7 +35,8 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ._align import AlignToMajorAxis
-from ._benchmark import I_BOUNDS, Q_BOUNDS, aligned_steps, fit_quietly, joint_network
+from ._benchmark import (I_BOUNDS, Q_BOUNDS, TRAINING_WORKERS, aligned_steps, fit_quietly,
+                         joint_network)
 from ._likelihood import LikelihoodFitRegressor
 from ._noise import CorrelatedGaussianNoise, positive_definite_correlation
 from ._profile import total_flux
@@ -235,7 +236,7 @@ def _train_network(model, n_train, n_validation, epochs, seed, workdir, n_jobs, 
     val_images = clone(model).set_params(noise__random_state=seed + 1).transform(X_val)
     y_val = X_val[["q", "inclination"]].to_numpy()
     net = joint_network(source, epochs=epochs, batch_size=64, random_state=seed,
-                        label="network" if progress else None)
+                        label="network" if progress else None, workers=TRAINING_WORKERS)
     return fit_quietly(net, val_images, y_val)
 
 
