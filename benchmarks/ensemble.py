@@ -21,6 +21,7 @@ import json
 import os
 import pickle
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -54,8 +55,6 @@ def main():
                         help="the networks were trained on unaligned images")
     parser.add_argument("--out", default=None, help="write ensemble.json there")
     args = parser.parse_args()
-
-    from dataclasses import replace
 
     preset = replace(BENCHMARK_PRESETS[args.preset], align=args.align)
     cond, model = benchmark_model(preset, args.conditions, seed=args.seed)

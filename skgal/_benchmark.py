@@ -133,7 +133,7 @@ BENCHMARK_PRESETS = {
     # under 10 minutes on 2 cores
     "quick": BenchmarkPreset(n_train=3000, n_validation=500, n_test=500, n_fit=12, epochs=15),
     # about four hours on 2 cores: the 200 likelihood fits (22,000 calls, 70-90 s each on
-    # one core) and two networks (the mixture one trained in 47 minutes beside another
+    # one core) and two networks (the mixture one trained in 45 minutes beside another
     # run, with one training worker; two are 1.5x faster at the quick scale); resumable
     # chunk by chunk.
     # The network is the thesis's with 3x3 kernels, twice the filters, a dense layer of
