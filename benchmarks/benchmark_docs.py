@@ -3,7 +3,8 @@
     python benchmarks/benchmark_docs.py benchmark-ground-paper
 
 writes ``docs/_static/benchmark/table.rst`` (a list-table of ``benchmark.csv`` with the
-run's time and machine) and copies ``figures/*.png`` beside it.
+machine and the time of each part of the run) and copies ``figures/*.png`` and
+``results.json`` beside it.
 """
 
 import csv
@@ -25,10 +26,17 @@ def main(run):
         rows = list(csv.DictReader(f))
     settings = results["settings"]
     machine = results["machine"]
-    minutes = results["seconds"]["total"] / 60
+    # the parts' own times: a resumed run's total counts only its last process
+    seconds, fit = results["seconds"], results["likelihood"]
+    trained = " and ".join(f"{seconds[k] / 60:.0f}" for k in sorted(seconds)
+                           if k.startswith("train "))
+    n_fit = settings["preset"]["n_fit"]
     lines = [f".. list-table:: ``skgal benchmark --preset {settings.get('preset_name', 'quick')} "
-             f"--conditions {settings['conditions']}``: {minutes:.0f} minutes on "
-             f"{machine['cpu_count']} cores of {machine['cpu']}",
+             f"--conditions {settings['conditions']}`` on {machine['cpu_count']} cores of "
+             f"{machine['cpu']}: the networks trained in {trained} minutes, the "
+             f"{n_fit} likelihood fits took {fit['seconds_per_galaxy']:.0f} s each on one "
+             f"core ({fit['calls_per_galaxy']:,.0f} likelihood calls, "
+             f"{fit['calls_per_second']:.0f} a second)",
              "   :header-rows: 1", "", "   * - " + "\n     - ".join(HEADERS.values())]
     for row in rows:
         cells = []
@@ -41,6 +49,7 @@ def main(run):
     os.makedirs(DOCS, exist_ok=True)
     with open(os.path.join(DOCS, "table.rst"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    shutil.copy(os.path.join(run, "results.json"), os.path.join(DOCS, "results.json"))
     for name in os.listdir(os.path.join(run, "figures")):
         shutil.copy(os.path.join(run, "figures", name), os.path.join(DOCS, name))
     print(f"wrote {os.path.normpath(DOCS)}")

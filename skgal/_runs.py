@@ -123,7 +123,8 @@ def epoch_bar(label, epochs):
 def write_rows(rows, columns, out_dir, name):
     """Write ``rows`` as ``<name>.csv`` and ``<name>.md`` (a Markdown table) in ``out_dir``.
 
-    Numbers are rounded to three decimals; None is an empty cell. Existing tables of
+    Numbers are rounded to three decimals (times, the columns named
+    ``seconds*``, to three significant figures); None is an empty cell. Existing tables of
     the same name are replaced: they are outputs of the run.
 
     Parameters
@@ -136,16 +137,17 @@ def write_rows(rows, columns, out_dir, name):
     name : str
         The files' stem.
     """
-    def fmt(value):
+    def fmt(value, column):
         if value is None:
             return ""
         if isinstance(value, (float, np.floating)):
-            return f"{value:.3f}"
+            # times span microseconds to minutes: significant figures, not decimals
+            return f"{value:.3g}" if column.startswith("seconds") else f"{value:.3f}"
         return str(value)
 
-    csv = [",".join(columns)] + [",".join(fmt(row[c]) for c in columns) for row in rows]
+    csv = [",".join(columns)] + [",".join(fmt(row[c], c) for c in columns) for row in rows]
     md = (["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-          + ["| " + " | ".join(fmt(row[c]) for c in columns) + " |" for row in rows])
+          + ["| " + " | ".join(fmt(row[c], c) for c in columns) + " |" for row in rows])
     for suffix, lines in ((".csv", csv), (".md", md)):
         write_atomically(os.path.join(out_dir, name + suffix),
                          lambda f, lines=lines: f.write("\n".join(lines) + "\n"))

@@ -216,3 +216,12 @@ def test_aligned_images_are_averaged_over_the_symmetries_that_keep_the_axes():
     for e in (0, 2, 4, 6):
         turned = dihedral_transform(images, e)[0, :, :, 0]
         assert {tuple(sorted(r)) for r in turned} == {tuple(sorted(r)) for r in images[0, :, :, 0]}
+
+
+def test_tables_give_times_in_significant_figures(tmp_path):
+    # a network answers in a fraction of a millisecond: three decimals would print 0.000
+    from skgal._runs import write_rows
+
+    write_rows([{"nll": -1.23456, "seconds_per_galaxy": 0.000251234}],
+               ("nll", "seconds_per_galaxy"), tmp_path, "t")
+    assert (tmp_path / "t.csv").read_text().splitlines()[1] == "-1.235,0.000251"
