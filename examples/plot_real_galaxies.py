@@ -10,8 +10,9 @@ each one, :func:`skgal.experiments.analyse_real_galaxy`:
    32 pixels for every galaxy, which crops the two large ones; by default the largest
    of 64, 48 and 32 that the stamp holds);
 2. simulates under the stamp's conditions: 0.03″ pixels, that galaxy's PSF image,
-   white noise of its variance, random orientations and centres, and a total light
-   within a factor of a few of the stamp's;
+   Gaussian noise of its variance with the correlation between pixels measured on the
+   stamp's sky (drizzling correlates it), random orientations and centres, and a total
+   light within a factor of a few of the stamp's;
 3. trains a network with a bounded mixture head for ``(q, i)`` on those simulations
    (new noise every batch) and asks it about the stamp;
 4. fits the same model to the stamp by nested sampling, which gives the posterior, the
