@@ -47,6 +47,7 @@ from sklearn.utils import Bunch, check_random_state
 from tqdm.auto import tqdm
 
 from . import __version__
+from ._conditions import observing_conditions
 from ._noise import positive_definite_correlation
 from ._real import RealGalaxy, center_cutout, load_real_galaxies, noise_correlation
 from ._simulator import SersicGalaxySimulator
@@ -104,9 +105,15 @@ def _made_by(settings, simulator):
 
 
 def _forward_model(model):
-    """(simulator, [(name, step), ...]) of a simulator or a Pipeline starting with one."""
+    """(simulator, [(name, step), ...]) of a simulator, a Pipeline starting with one, or
+    the name of observing conditions (their forward model at its defaults)."""
     if model is None:
         return SersicGalaxySimulator(), []
+    if isinstance(model, str):
+        try:
+            model = observing_conditions(model).forward_model()
+        except ValueError as err:
+            raise ValueError(f"simulator: {err}") from None
     if isinstance(model, SersicGalaxySimulator):
         return model, []
     if isinstance(model, Pipeline):
@@ -121,8 +128,8 @@ def _forward_model(model):
             raise ValueError("simulator: the observation steps act on flux images, so the "
                              "Pipeline's SersicGalaxySimulator needs output='flux'")
         return steps[0][1], steps[1:]
-    raise TypeError(f"simulator must be a SersicGalaxySimulator or a Pipeline starting with "
-                    f"one; got {model!r}")
+    raise TypeError(f"simulator must be a SersicGalaxySimulator, a Pipeline starting with "
+                    f"one, or the name of observing conditions; got {model!r}")
 
 
 def _prepare_steps(steps, seed):
@@ -300,11 +307,15 @@ def make_galaxy_dataset(path, n_galaxies, *, simulator=None, chunk_size=None, n_
         The ``.h5`` file to create. While it is written it is ``<path>.partial``.
     n_galaxies : int
         Number of galaxies (rows), at least 1.
-    simulator : SersicGalaxySimulator or Pipeline, default=None
+    simulator : SersicGalaxySimulator, Pipeline or str, default=None
         The forward model: the image model and prior, and optionally, as a Pipeline
         that starts with the simulator (``output="flux"``), observation steps over
-        flux images (noise, photometry). Default ``SersicGalaxySimulator()`` (the
-        thesis's 64x64 images at 0, 30, 60 and 90 degrees). Its ``n_jobs`` is not used.
+        flux images (noise, photometry). A string names observing conditions
+        (:data:`skgal.CONDITIONS`: ``"ideal"``, ``"ground"``, ``"space"``) and means
+        their forward model at its defaults, 64x64 (for other settings pass
+        ``observing_conditions(name).forward_model(...)``). Default
+        ``SersicGalaxySimulator()`` (the thesis's 64x64 images at 0, 30, 60 and 90
+        degrees). Its ``n_jobs`` is not used.
     chunk_size : int, default=None
         Galaxies per work unit and per write (default 128). Memory stays at a few
         chunks however large ``n_galaxies`` is.

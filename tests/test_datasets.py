@@ -335,3 +335,17 @@ def test_resume_rebuilds_a_partial_file_with_a_damaged_chunk(tmp_path):
     np.testing.assert_array_equal(data.images, expected.images)
     np.testing.assert_array_equal(data.params, expected.params)
     assert not os.path.exists(partial)
+
+
+def test_conditions_by_name_make_their_forward_models_dataset(tmp_path):
+    from skgal import observing_conditions
+
+    named = make_galaxy_dataset(tmp_path / "named.h5", 2, simulator="ground", random_state=0)
+    explicit = make_galaxy_dataset(tmp_path / "explicit.h5", 2, random_state=0,
+                                   simulator=observing_conditions("ground").forward_model())
+    a, b = load_galaxy_dataset(named), load_galaxy_dataset(explicit)
+    assert a.images.shape == (2, 64, 64, 1)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert a.settings == b.settings
+    with pytest.raises(ValueError, match="simulator: unknown observing conditions 'moon'"):
+        make_galaxy_dataset(tmp_path / "moon.h5", 2, simulator="moon")

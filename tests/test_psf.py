@@ -65,6 +65,9 @@ def test_gaussian_psf_matches_quadrature(galaxy, fwhm, offset):
 @pytest.mark.parametrize("galaxy, fwhm, beta, offset", [
     ((0.7, 6.0, 1.5, 0.4, 60.0, 40.0), 2.0, 2.5, (0.4, 0.0)),
     ((0.5, 10.0, 1.0, 0.6, 0.0, 0.0), 5.0, 4.765, (0.0, 0.0)),
+    # the ends of the FWHM range, 1 and 10 pixels
+    ((0.6, 20.0, 2.0, 0.3, 80.0, 110.0), 1.0, 3.0, (1.0, -0.5)),
+    ((0.8, 5.0, 0.7, 0.5, 30.0, 0.0), 10.0, 2.0, (0.0, 0.0)),
 ])
 def test_moffat_psf_matches_quadrature(galaxy, fwhm, beta, offset):
     # the Moffat's wings make the reference slow (15-20 s a pixel): one near the centre
