@@ -19,7 +19,7 @@ from sklearn.utils.validation import (_num_samples, check_array, check_consisten
 from ._distributions import Normal, Tabulated
 from ._image_step import check_images
 
-__all__ = ["MomentsInversionRegressor", "PriorBaseline", "apparent_axis_ratio",
+__all__ = ["KnownInclinationInversionRegressor", "MomentsInversionRegressor", "PriorBaseline", "apparent_axis_ratio",
            "classical_estimate", "classical_posterior", "prior_baseline",
            "projected_axis_ratio", "psf_moments", "second_moment_axis_ratio"]
 
@@ -378,6 +378,124 @@ class MomentsInversionRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X, return_std=False):
         """Posterior means (and standard deviations) of ``q``."""
         dist = self.predict_distribution(X)
+        return (dist.mean(), dist.std()) if return_std else dist.mean()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class KnownInclinationInversionRegressor(RegressorMixin, BaseEstimator):
+    """The classical inversion at a known inclination (Hubble 1926), as a regressor: the
+    thesis-era baseline of ``skgal reproduce``, whose protocol knows each view's angle.
+
+    Each image's apparent axis ratio (:func:`apparent_axis_ratio`, from magnitudes) is
+    inverted with the galaxy's inclination (:func:`classical_estimate`). The spread is
+    the standard deviation of the estimate's error on the training galaxies. Face-on,
+    where the axis ratio says nothing about ``q``, the prediction is the prior: the
+    training targets' mean and standard deviation.
+
+    Parameters
+    ----------
+    zero_point, magnitude_limit : float, default=25.0, 35.0
+        The images' photometry (:func:`apparent_axis_ratio`).
+    flattening_range : (float, float), default=(0.2, 1.0)
+        The estimate is clipped to this range (the prior's).
+
+    Attributes
+    ----------
+    scatter_ : float
+        The estimate's error spread on the training galaxies (at least 1e-3).
+    prior_mean_, prior_std_ : float
+        The training targets' mean and standard deviation (the face-on answer).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgal import SersicGalaxySimulator
+    >>> from skgal.experiments import KnownInclinationInversionRegressor
+    >>> sim = SersicGalaxySimulator(image_size=32, inclinations=(60,), sampling="center")
+    >>> X, q = sim.sample(40, random_state=0)
+    >>> images, i = sim.fit_transform(X), np.full(40, 60.0)
+    >>> reg = KnownInclinationInversionRegressor().fit(images[:30], q[:30], inclination=i[:30])
+    >>> mean, std = reg.predict(images[30:], inclination=i[30:], return_std=True)
+    >>> bool(np.sqrt(np.mean((mean - q[30:]) ** 2)) < 2 * reg.prior_std_)
+    True
+    """
+
+    _parameter_constraints = {
+        "zero_point": [Interval(numbers.Real, None, None, closed="neither")],
+        "magnitude_limit": [Interval(numbers.Real, None, None, closed="neither")],
+        "flattening_range": [tuple, list],
+    }
+
+    def __init__(self, *, zero_point=25.0, magnitude_limit=35.0, flattening_range=(0.2, 1.0)):
+        self.zero_point = zero_point
+        self.magnitude_limit = magnitude_limit
+        self.flattening_range = flattening_range
+
+    def _estimates(self, X, inclination):
+        X = check_images(X)
+        if X.ndim == 4:
+            if X.shape[-1] != 1:
+                raise ValueError(f"X: one image channel per galaxy; got {X.shape[-1]}")
+            X = X[..., 0]
+        if inclination is None:
+            raise TypeError("inclination: the inversion needs each galaxy's inclination "
+                            "(degrees); got None")
+        inclination = np.asarray(inclination, dtype=float).reshape(-1)
+        if inclination.shape != (len(X),) or not np.all((inclination >= 0)
+                                                         & (inclination <= 90)):
+            raise ValueError(f"inclination: one angle in [0, 90] degrees per image "
+                             f"({len(X)}); got {inclination.shape[0]} values in "
+                             f"[{inclination.min(initial=np.nan):g}, "
+                             f"{inclination.max(initial=np.nan):g}]")
+        ratio = apparent_axis_ratio(X, zero_point=self.zero_point,
+                                    magnitude_limit=self.magnitude_limit)
+        return classical_estimate(ratio, inclination,
+                                  q_range=tuple(float(v) for v in self.flattening_range))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, *, inclination=None):
+        """Measure the estimate's error spread on galaxies of known ``q``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width[, 1])
+            Images in magnitudes, one view per galaxy.
+        y : array-like of shape (n,)
+            The galaxies' ``q``.
+        inclination : array-like of shape (n,)
+            Each view's inclination, degrees.
+
+        Returns
+        -------
+        self
+        """
+        y = column_or_1d(check_array(y, ensure_2d=False, input_name="y"), warn=True)
+        y = y.astype(np.float64)
+        estimate = self._estimates(X, inclination)
+        check_consistent_length(estimate, y)
+        self.prior_mean_, self.prior_std_ = float(y.mean()), float(y.std())
+        known = np.isfinite(estimate)
+        spread = float(np.std(estimate[known] - y[known])) if known.any() else self.prior_std_
+        self.scatter_ = max(spread, 1e-3)
+        return self
+
+    def predict_distribution(self, X, *, inclination=None):
+        """A Normal for each image: the estimate and the training spread, or the prior
+        face-on."""
+        check_is_fitted(self, "scatter_")
+        estimate = self._estimates(X, inclination)
+        known = np.isfinite(estimate)
+        return Normal(np.where(known, estimate, self.prior_mean_),
+                      np.where(known, self.scatter_, self.prior_std_))
+
+    def predict(self, X, *, inclination=None, return_std=False):
+        """Estimates of ``q`` (and their standard deviations)."""
+        dist = self.predict_distribution(X, inclination=inclination)
         return (dist.mean(), dist.std()) if return_std else dist.mean()
 
     def __sklearn_tags__(self):

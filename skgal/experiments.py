@@ -30,8 +30,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._baselines import (MomentsInversionRegressor, PriorBaseline, apparent_axis_ratio,
-                         classical_estimate, prior_baseline)
+from ._baselines import (KnownInclinationInversionRegressor, MomentsInversionRegressor,
+                         PriorBaseline, apparent_axis_ratio, classical_estimate,
+                         prior_baseline)
 from ._benchmark import BENCHMARK_PRESETS, BenchmarkPreset, benchmark
 from ._distributions import Normal, QuantileRecalibrated, quantile_knots
 from ._projection import ProjectionSelector
@@ -51,6 +52,7 @@ __all__ = [
     "CALIBRATION_NAME",
     "DATASET_NAME",
     "METHODS",
+    "KnownInclinationInversionRegressor",
     "MomentsInversionRegressor",
     "PAPER_NLL",
     "PRESETS",
@@ -481,7 +483,8 @@ def classical_baseline(data, method, train, test, *, seed):
     """The classical inversion on one method's input, with a spread from the training set.
 
     Uses each test galaxy's own channel (for "all", the edge-on one, the most telling),
-    :func:`apparent_axis_ratio` and :func:`classical_estimate` with the known inclination.
+    and :class:`KnownInclinationInversionRegressor` (:func:`apparent_axis_ratio` and
+    :func:`classical_estimate` with the known inclination).
     The standard deviation is that of the estimate's error on the training galaxies.
     Where it has nothing to say (face-on), it falls back to the prior.
 
@@ -516,15 +519,11 @@ def classical_baseline(data, method, train, test, *, seed):
     selector = _selector("fixed-90" if method == "all" else method, seed,
                          tuple(data.inclinations))
     images, inclination = selector.fit(data.images[:1]).select(data.images)
-    estimate = classical_estimate(apparent_axis_ratio(images[..., 0]), inclination[:, 0])
-    q = data.target
-    prior_mean, prior_std = prior_baseline(q[train], len(q))
-    known = np.isfinite(estimate)
-    spread = np.std(estimate[train][known[train]] - q[train][known[train]]) \
-        if known[train].any() else prior_std[0]
-    mean = np.where(known, estimate, prior_mean)
-    std = np.where(known, max(spread, 1e-3), prior_std)
-    return mean[test], std[test], inclination[test, 0]
+    inclination = inclination[:, 0]
+    reg = KnownInclinationInversionRegressor().fit(images[train], data.target[train],
+                                                   inclination=inclination[train])
+    mean, std = reg.predict(images[test], inclination=inclination[test], return_std=True)
+    return mean, std, inclination[test]
 
 
 #: The table's name for the quantile recalibration (:func:`quantile_knots_of`).
