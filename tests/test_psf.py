@@ -314,6 +314,29 @@ def test_psf_images_are_finite_nonnegative_and_symmetric(ie, re, n, q, inclinati
     np.testing.assert_allclose(mirrored, image[::-1, :], rtol=1e-7, atol=floor)
 
 
+@given(ie=st.floats(0.1, 1.0), re=st.floats(5.0, 30.0), n=st.floats(0.5, 2.0),
+       q=st.floats(0.2, 1.0), inclination=st.floats(0.0, 90.0),
+       position_angle=st.floats(-180.0, 180.0), fwhm=st.floats(1.0, 10.0),
+       beta=st.floats(1.5, 5.0), x_offset=st.floats(-1.5, 1.5),
+       y_offset=st.floats(-1.5, 1.5))
+@settings(deadline=None, max_examples=10)
+def test_moffat_psf_images_of_offset_galaxies_keep_the_symmetries(
+        ie, re, n, q, inclination, position_angle, fwhm, beta, x_offset, y_offset):
+    # the disc is symmetric under a half turn about its centre, and its image under the
+    # mirror that also mirrors the position angle; a round PSF keeps both, off centre too
+    galaxy = (ie, re, n, q, inclination, position_angle)
+    psf = MoffatPSF(fwhm, beta)
+    offset = (x_offset, y_offset)
+    image = render(galaxy, psf, offset=offset, size=8, scale=4.0)
+    assert np.all(np.isfinite(image)) and np.all(image >= 0) and image.max() > 0
+    floor = 1e-7 * image.max()  # the simulator's error budget, relative to the peak
+    turned = render(galaxy, psf, offset=(-x_offset, -y_offset), size=8, scale=4.0)
+    mirrored = render(galaxy[:5] + (-position_angle,), psf, offset=(x_offset, -y_offset),
+                      size=8, scale=4.0)
+    np.testing.assert_allclose(turned, image[::-1, ::-1], rtol=1e-5, atol=floor)
+    np.testing.assert_allclose(mirrored, image[::-1, :], rtol=1e-5, atol=floor)
+
+
 def test_hankel_factors_first_used_from_many_threads():
     # threads rendering in parallel may all be the first to ask for the n-independent
     # factors; they must be computed once (a race once appended them twice)
