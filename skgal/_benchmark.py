@@ -172,6 +172,32 @@ def _prior_joint_nll(q, inclination):
     return float(-np.mean(log_q + log_i))
 
 
+def gap_to_fit(dists, fit, q):
+    """Each contestant's mean NLL of ``q`` minus the likelihood fit's, on the same
+    galaxies, with the standard error of that mean difference galaxy by galaxy (paired:
+    the galaxies that are hard for one are hard for both, so it is smaller than either
+    mean's own), and each mean's own standard error.
+
+    Returns
+    -------
+    dict
+        ``{name: {"gap", "standard_error", "nll_standard_error"}}``, and
+        ``"likelihood fit"``'s ``nll_standard_error``.
+    """
+    reference = -fit.logpdf(q)
+    n = len(q)
+
+    def sem(values):
+        return float(np.std(values, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+
+    out = {"likelihood fit": {"nll_standard_error": sem(reference)}}
+    for name, dist in dists.items():
+        nll = -dist.logpdf(q)
+        out[name] = {"gap": float(np.mean(nll - reference)),
+                     "standard_error": sem(nll - reference), "nll_standard_error": sem(nll)}
+    return out
+
+
 def _scores(dist, joint, q, inclination, seconds):
     row = {"nll": negative_log_likelihood(q, dist), "joint_nll": None,
            "rmse": float(np.sqrt(np.mean((dist.mean() - q) ** 2))),
@@ -502,6 +528,8 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
                  **_scores(fit_joint.marginal(0), fit_joint, q[:n_fit], incl[:n_fit],
                            fit_seconds)})
     write_rows(rows, COLUMNS, out_dir, "benchmark")
+    gaps = gap_to_fit({name: dists[name][np.arange(n_fit)] for name in CONTESTANTS[:-1]},
+                      fit_joint.marginal(0), q[:n_fit])
 
     # predictions, figures, results
     arrays = {"q_true": q, "inclination_true": incl, "snr": test["snr"],
@@ -523,7 +551,8 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
                               "calls_per_galaxy": float(np.mean(post["n_calls"])),
                               "calls_per_second": float(np.sum(post["n_calls"])
                                                         / np.sum(post["seconds"]))},
-               "table": rows, "figures": [os.path.relpath(p, out_dir) for p in figures]}
+               "gap_to_fit": gaps, "table": rows,
+               "figures": [os.path.relpath(p, out_dir) for p in figures]}
     write_atomically(os.path.join(out_dir, "results.json"),
                      lambda f: json.dump(jsonable(summary), f, indent=2))
     return summary

@@ -71,7 +71,13 @@ def test_smoke_run_writes_resumes_and_scores(tmp_path, monkeypatch):
     assert table[("network (mixture)", "all test")]["joint_nll"] is not None
     assert table[("network (gaussian)", "all test")]["joint_nll"] is None
     with open(os.path.join(out, "results.json")) as f:
-        assert json.load(f)["likelihood"]["calls_per_galaxy"] > 0
+        results = json.load(f)
+    assert results["likelihood"]["calls_per_galaxy"] > 0
+    # each contestant's gap to the fit is the difference of the fit-subset rows
+    for name in ("network (mixture)", "classical"):
+        gap = results["gap_to_fit"][name]
+        assert gap["gap"] == pytest.approx(table[(name, "fit subset")]["nll"] - fit["nll"])
+        assert gap["standard_error"] >= 0 and gap["nll_standard_error"] >= 0
     saved = load_predictions(os.path.join(out, "predictions.npz"))
     assert len(saved["network (mixture)"]) == 16 and saved["network (mixture)"].n_targets == 2
     # under ground's round PSF, each prediction is averaged over the four symmetries
