@@ -52,7 +52,7 @@ from ._likelihood import LikelihoodFitRegressor
 from ._runs import (epoch_bar, jsonable, load_checkpoint, machine, save_checkpoint, versions,
                     write_atomically, write_rows)
 from .datasets import DatasetBatches, _made_by, load_galaxy_dataset, make_galaxy_dataset
-from .metrics import coverage, negative_log_likelihood
+from .metrics import coverage, negative_log_likelihood, uniformity_test
 
 __all__ = ["BENCHMARK_PRESETS", "BenchmarkPreset", "CONTESTANTS", "benchmark",
            "load_predictions"]
@@ -170,6 +170,34 @@ def _prior_joint_nll(q, inclination):
     log_q = -math.log(Q_BOUNDS[1] - Q_BOUNDS[0])
     log_i = np.log(np.sin(np.radians(inclination)) * math.pi / 180.0)
     return float(-np.mean(log_q + log_i))
+
+
+def sbc_of_fit(samples, truth, names, n_draws=99):
+    """Simulation-based calibration of the likelihood fit on a run's own galaxies:
+    drawn from the prior, so the rank of each true parameter among ``n_draws`` of its
+    posterior draws is uniform if the fit is right (Talts et al. 2018).
+
+    Parameters
+    ----------
+    samples : ndarray of shape (n, n_samples, p)
+        Posterior draws (independent, as :meth:`LikelihoodFitRegressor.sample_posterior`
+        returns them), ``n_samples >= n_draws``.
+    truth : ndarray of shape (n, p)
+    names : sequence of str
+        The ``p`` parameters' names.
+
+    Returns
+    -------
+    dict
+        ``{name: {"chi2_pvalue", "counts"}}`` (:func:`skgal.metrics.uniformity_test`).
+    """
+    ranks = np.sum(samples[:, :n_draws, :] < truth[:, None, :], axis=1)
+    out = {}
+    for j, name in enumerate(names):
+        test = uniformity_test(ranks[:, j], n_draws=n_draws)
+        out[name] = {"chi2_pvalue": float(test["pvalue"]),
+                     "counts": [int(c) for c in test["counts"]]}
+    return out
 
 
 def gap_to_fit(dists, fit, q):
@@ -530,6 +558,9 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
     write_rows(rows, COLUMNS, out_dir, "benchmark")
     gaps = gap_to_fit({name: dists[name][np.arange(n_fit)] for name in CONTESTANTS[:-1]},
                       fit_joint.marginal(0), q[:n_fit])
+    # the fit's own calibration, on its galaxies (too few ranks below 20 to test)
+    fit_sbc = sbc_of_fit(post["samples"], test["X"][list(fit.parameter_names_)].to_numpy()[
+        :n_fit], fit.parameter_names_) if n_fit >= 20 else None
 
     # predictions, figures, results
     arrays = {"q_true": q, "inclination_true": incl, "snr": test["snr"],
@@ -548,6 +579,7 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
     summary = {"settings": report_settings, "versions": versions(), "machine": machine(),
                "seconds": seconds, "classical_scatter": scatter,
                "likelihood": {"seconds_per_galaxy": fit_seconds, "tolerance": FIT_TOLERANCE,
+                              "sbc": fit_sbc,
                               "calls_per_galaxy": float(np.mean(post["n_calls"])),
                               "calls_per_second": float(np.sum(post["n_calls"])
                                                         / np.sum(post["seconds"]))},

@@ -231,3 +231,17 @@ def test_tables_give_times_in_significant_figures(tmp_path):
     write_rows([{"nll": -1.23456, "seconds_per_galaxy": 0.000251234}],
                ("nll", "seconds_per_galaxy"), tmp_path, "t")
     assert (tmp_path / "t.csv").read_text().splitlines()[1] == "-1.235,0.000251"
+
+
+def test_sbc_of_fit_tells_calibrated_draws_from_biased_ones():
+    from skgal._benchmark import sbc_of_fit
+
+    rng = np.random.default_rng(0)
+    n, draws = 400, 99
+    centre = rng.normal(size=(n, 1, 2))
+    samples = centre + rng.normal(size=(n, draws, 2))
+    truth = centre[:, 0, :] + rng.normal(size=(n, 2))  # a draw of the same posterior
+    truth[:, 1] += 0.7  # the second parameter's posteriors lean low
+    out = sbc_of_fit(samples, truth, ("a", "b"), n_draws=draws)
+    assert out["a"]["chi2_pvalue"] > 1e-3 and sum(out["a"]["counts"]) == n
+    assert out["b"]["chi2_pvalue"] < 1e-6
