@@ -396,7 +396,7 @@ def _fit_chunks(fit, images, out_dir, run_settings, chunk, progress):
 #: The likelihood fit's render tolerance (of the face-on central brightness): its images
 #: differ from exact ones by at most 1e-4 of their peak, and on the paper preset's 200
 #: fitted galaxies the sum over pixels of (error / noise)^2, by which the log-likelihood
-#: can err, is at most 6e-4 (median 2e-10); 1.5x faster than 1e-3
+#: can err, is at most 6e-4 (median 2e-10); 1.65x faster than 1e-3
 #: (benchmarks/likelihood_tolerance.py).
 FIT_TOLERANCE = 1e-2
 
