@@ -183,7 +183,8 @@ def test_load_errors(tmp_path):
     (dict(n_galaxies=0), ValueError, "n_galaxies"),
     (dict(n_galaxies=2.5), ValueError, "n_galaxies"),
     (dict(chunk_size=0), ValueError, "chunk_size"),
-    (dict(simulator="sim"), TypeError, "SersicGalaxySimulator"),
+    (dict(simulator="sim"), ValueError, "simulator: unknown observing conditions 'sim'"),
+    (dict(simulator=3), TypeError, "SersicGalaxySimulator, a Pipeline"),
     (dict(simulator=SersicGalaxySimulator(image_size=4)), ValueError, "image_size"),
 ])
 def test_bad_arguments(tmp_path, kw, error, message):
