@@ -19,9 +19,10 @@ from sklearn.utils.validation import (_num_samples, check_array, check_consisten
 from ._distributions import Normal, Tabulated
 from ._image_step import check_images
 
-__all__ = ["KnownInclinationInversionRegressor", "MomentsInversionRegressor", "PriorBaseline", "apparent_axis_ratio",
-           "classical_estimate", "classical_posterior", "prior_baseline",
-           "projected_axis_ratio", "psf_moments", "second_moment_axis_ratio"]
+__all__ = ["KnownInclinationInversionRegressor", "MomentsInversionRegressor", "PriorBaseline",
+           "apparent_axis_ratio", "classical_estimate", "classical_posterior",
+           "prior_baseline", "projected_axis_ratio", "psf_moments",
+           "second_moment_axis_ratio"]
 
 _GRID = np.linspace(0.2, 1.0, 161)
 
