@@ -400,7 +400,7 @@ def build_parser():
                     "benchmark.md/.csv, results.json, predictions.npz and figures/.")
     ben.add_argument("--preset", choices=("smoke", "quick", "paper"), default="quick",
                      help="smoke: seconds (the tests'); quick: minutes; paper: about three "
-                          "to four hours on 2 cores, resumable (its 200 likelihood fits take most)")
+                          "hours on 2 cores, resumable (its 200 likelihood fits take most)")
     ben.add_argument("--conditions", choices=("ground", "space"), default="ground",
                      help="named observing conditions (see the Observing page)")
     ben.add_argument("--out", default=None, help="output directory (default "
