@@ -132,8 +132,8 @@ BENCHMARK_PRESETS = {
                              network={"dense_units": 16}),
     # under 10 minutes on 2 cores
     "quick": BenchmarkPreset(n_train=3000, n_validation=500, n_test=500, n_fit=12, epochs=15),
-    # about three hours on 2 cores (2026-12-04: the networks trained in 53 and 45 minutes,
-    # the 200 likelihood fits about an hour, two at a time); resumable chunk by chunk.
+    # about three hours on 2 cores (2026-12-04: the networks trained in 53 and 44 minutes,
+    # the 200 likelihood fits 50 minutes, two at a time); resumable chunk by chunk.
     # The network is the thesis's with 3x3 kernels, twice the filters, a dense layer of
     # 512 and no dropout: on aligned images, 90 epochs of it come within 0.09 nats of the
     # fit, where 60 epochs with the thesis's dense layer of 128 and dropout of 0.3 stayed
