@@ -205,6 +205,26 @@ def classical_posterior(ratio, scatter, grid=_GRID, n_cos=400):
     return Tabulated(grid, like)
 
 
+def _single_view_images(X):
+    """Validated images (n, height, width) of one view per galaxy, from (n, h, w[, 1])."""
+    X = check_images(X)
+    if X.ndim == 4:
+        if X.shape[-1] != 1:
+            raise ValueError(f"X: one image channel per galaxy; got {X.shape[-1]}")
+        X = X[..., 0]
+    return X
+
+
+class _ImageRegressor(RegressorMixin, BaseEstimator):
+    """The scikit-learn tags of a regressor that takes one image per galaxy (3-D input)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+
 class PriorBaseline(RegressorMixin, BaseEstimator):
     """The prior as a regressor: every galaxy gets the same prediction, whatever its image.
 
@@ -298,7 +318,7 @@ class PriorBaseline(RegressorMixin, BaseEstimator):
         return tags
 
 
-class MomentsInversionRegressor(RegressorMixin, BaseEstimator):
+class MomentsInversionRegressor(_ImageRegressor):
     """The classical inversion as a regressor: an axis ratio from second moments
     measured through the PSF, turned into a posterior of ``q`` for an oblate spheroid
     seen at an unknown, isotropic inclination.
@@ -338,11 +358,7 @@ class MomentsInversionRegressor(RegressorMixin, BaseEstimator):
         self.flattening_range = flattening_range
 
     def _ratios(self, X):
-        X = check_images(X)
-        if X.ndim == 4:
-            if X.shape[-1] != 1:
-                raise ValueError(f"X: one image channel per galaxy; got {X.shape[-1]}")
-            X = X[..., 0]
+        X = _single_view_images(X)
         return second_moment_axis_ratio(X, np.full(len(X), float(self.noise_sigma)),
                                         self.psf_moments_)
 
@@ -381,14 +397,8 @@ class MomentsInversionRegressor(RegressorMixin, BaseEstimator):
         dist = self.predict_distribution(X)
         return (dist.mean(), dist.std()) if return_std else dist.mean()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
 
-
-class KnownInclinationInversionRegressor(RegressorMixin, BaseEstimator):
+class KnownInclinationInversionRegressor(_ImageRegressor):
     """The classical inversion at a known inclination (Hubble 1926), as a regressor: the
     thesis-era baseline of ``skgal reproduce``, whose protocol knows each view's angle.
 
@@ -438,11 +448,7 @@ class KnownInclinationInversionRegressor(RegressorMixin, BaseEstimator):
         self.flattening_range = flattening_range
 
     def _estimates(self, X, inclination):
-        X = check_images(X)
-        if X.ndim == 4:
-            if X.shape[-1] != 1:
-                raise ValueError(f"X: one image channel per galaxy; got {X.shape[-1]}")
-            X = X[..., 0]
+        X = _single_view_images(X)
         if inclination is None:
             raise TypeError("inclination: the inversion needs each galaxy's inclination "
                             "(degrees); got None")
@@ -498,9 +504,3 @@ class KnownInclinationInversionRegressor(RegressorMixin, BaseEstimator):
         """Estimates of ``q`` (and their standard deviations)."""
         dist = self.predict_distribution(X, inclination=inclination)
         return (dist.mean(), dist.std()) if return_std else dist.mean()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
