@@ -47,7 +47,7 @@ from collections import OrderedDict
 import numpy as np
 from numba import njit
 
-from ._hankel import hankel_table, hankel_values, table_value
+from ._hankel import hankel_table, table_value
 from ._profile import HZ_DIVISOR, sersic_b
 
 SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -72,6 +72,12 @@ K1 = 0.7
 CHI_ENV = (0.2, 0.3)
 #: chi < 1e-13 beyond this multiple of k_1
 CHI_REACH = 1.6
+#: a bound on the sum, over a periodic transform's copies of an image, of light that
+#: falls exponentially or faster, against the nearest copy's (four copies lie at the
+#: nearest distance L - stamp / 2, four more at about sqrt(2) L, the rest far beyond)
+COPIES = 8.0
+#: where the low-pass part may be split again, as fractions of k_1 (see :func:`plan`)
+LOW_SPLITS = (0.2, 0.3, 0.45)
 #: transform sizes allowed for the folded FFT (products of small primes)
 FFT_SIZES = (32, 36, 40, 48, 54, 60, 64, 72, 80, 90, 96, 108, 120, 128, 144, 160, 180, 192,
              216, 240, 256, 288, 320, 360, 384, 432, 480, 512, 576, 640, 720, 768, 864, 960,
@@ -345,20 +351,28 @@ def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
 
 
 @njit(cache=True, nogil=True)
-def _low_kernel(psf_re, psf_im, k, box, k1):
-    """chi P~ sinc on the low-pass lattice k x k (0 where chi < e^-40)."""
+def _low_kernel(psf_re, psf_im, k, box, k1, k0):
+    """(chi(k / k1) - chi(k / k0)) P~ sinc on the lattice k x k: the low-pass window, or
+    with ``k0 > 0`` the band between two (``k0 = 0``: chi(k / k0) = 0). 0 where
+    chi(k / k1) < e^-40."""
     out_re = np.zeros((k.size, k.size))
     out_im = np.zeros((k.size, k.size))
     for a in range(k.size):
         sy = _sinc(0.5 * k[a] * box)
         for b in range(k.size):
-            kk = math.sqrt(k[b] * k[b] + k[a] * k[a]) / k1
-            k8 = kk * kk
-            k8 = k8 * k8
-            k8 = k8 * k8
-            if k8 > 40.0:
+            k2 = k[b] * k[b] + k[a] * k[a]
+            x1 = k2 / (k1 * k1)
+            x1 = x1 * x1
+            x1 = x1 * x1
+            if x1 > 40.0:
                 continue
-            w = _sinc(0.5 * k[b] * box) * sy * math.exp(-k8)
+            w = math.exp(-x1)
+            if k0 > 0.0:  # e^-x1 - e^-x0 without cancellation
+                x0 = k2 / (k0 * k0)
+                x0 = x0 * x0
+                x0 = x0 * x0
+                w *= -math.expm1(x1 - x0)
+            w *= _sinc(0.5 * k[b] * box) * sy
             out_re[a, b] = w * psf_re[a, b]
             out_im[a, b] = w * psf_im[a, b]
     return out_re, out_im
@@ -458,9 +472,10 @@ class _Grids:
                                 alias_re, alias_im, m, reps, self.d, k1)
         return self._cached(("high", m, reps, k1), build)
 
-    def low(self, length, count, box, k1, size):
-        """The low-pass lattice's wavenumbers ``k``, chi P~ sinc on ``k x k``, and
-        ``e^{i j d k}`` at the pixels ``j < size`` (shape (size, k.size))."""
+    def low(self, length, count, box, k1, k0, size):
+        """A low-pass lattice's wavenumbers ``k``, (chi(k / k1) - chi(k / k0)) P~ sinc
+        on ``k x k`` (``k0 = 0``: chi P~ sinc), and ``e^{i j d k}`` at the pixels
+        ``j < size`` (shape (size, k.size))."""
         def build():
             k = np.arange(-count, count + 1) * 2.0 * math.pi / length
             if self.round:  # from the radial table (exact Bessel functions are slow)
@@ -468,10 +483,11 @@ class _Grids:
             else:
                 value = np.asarray(self.psf.transform_grid(k, k), dtype=complex)
             kern_re, kern_im = _low_kernel(np.ascontiguousarray(value.real),
-                                           np.ascontiguousarray(value.imag), k, box, k1)
+                                           np.ascontiguousarray(value.imag), k, box, k1,
+                                           k0)
             waves = np.exp(1j * np.outer(np.arange(size) * self.d, k))
             return k, kern_re, kern_im, waves
-        return self._cached(("low", length, count, box, k1, size), build)
+        return self._cached(("low", length, count, box, k1, k0, size), build)
 
 
 _SHARED = OrderedDict()
@@ -502,51 +518,97 @@ def _fft_cost(m):
     return m * m * math.log2(m) / 8.0
 
 
-def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
-    """The transform sizes for one galaxy: (m, reps, low period, low count, k1),
-    with ``k1 = 0`` and ``count = 0`` when there is no split.
+def _low_level(length_wanted, k_hi, d):
+    """A low-pass lattice's period (quantised in steps of 2^(1/8), so that galaxies share
+    the PSF's values on it) and its half-width in modes, for a window chi(k / k_hi)."""
+    length = 16.0 * d * 2.0 ** (math.ceil(8.0 * math.log2(length_wanted / (16.0 * d))) / 8.0)
+    count = int(math.ceil(CHI_REACH * k_hi * length / (2.0 * math.pi)))
+    return length, count
 
-    Two plans: the split (a folded FFT of the high-pass part and a direct sum of the
-    low-pass part), or one folded FFT of period long enough for the whole tail
-    (no low-pass part). The cheaper one, by operation count, is used.
+
+def _level_cost(count, size):
+    """A low-pass lattice's direct sum, in units of one mode of the folded spectrum."""
+    side = 2 * count + 1
+    return side * side * (1.0 + size / 4.0)
+
+
+def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
+    """The transform sizes for one galaxy: (m, reps, levels), where ``levels`` lists
+    the low-pass lattices as (period, count, k_hi, k_lo), empty when there is no split.
+
+    The plans: one folded FFT of period long enough for the whole tail (no low-pass
+    part); or the split, a folded FFT of the high-pass part (1 - chi(k / k_1)) and a
+    direct sum of the low-pass part chi(k / k_1) on a lattice whose period holds the
+    whole tail; or the split with the low-pass part split again at k_2 < k_1: the band
+    chi(k / k_1) - chi(k / k_2) on a lattice of a shorter period, and chi(k / k_2) on
+    the tail's, with k_2 / k_1 times as many modes a side. The band is the difference
+    of the two high-pass parts, so it reaches as far as the one at k_2; the PSF's
+    light in it is bounded by all the PSF scatters (its wing radius), not by its core.
+    The cheapest plan, by operation count, is used.
     """
     k1 = K1 / d
     # aliases: fold every Nyquist zone where the PSF's transform is above PSF_FLOOR
     kmax = psf.max_wavenumber(PSF_FLOOR) if kmax is None else kmax
     reps = max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
     folds = (2 * reps + 1) ** 2
+    # Wrap-around. A transform of period L adds the image at x + j L (j != 0) to pixel
+    # x, which lies within half = stamp / 2 of the centre, so the copies lie at least
+    # |j| L - half >= |j| (L - half) away. Light that falls exponentially or faster
+    # (the Sersic tail, the window's kernel, the high-pass part) sums over the copies to
+    # less than COPIES times the nearest's, so L = half + (its radius at tol / COPIES)
+    # keeps it below tol; a PSF's power-law wing sums to its lattice sum instead
+    # (``wing_copies``: for a Moffat, sum over j of |j|^(-2 beta)). Each of the three
+    # parts of an image's tail gets a third of tol.
     stamp = (size + 2.0 * max(abs(offset[0]), abs(offset[1]))) * d
+    half = 0.5 * stamp
+    part = tol / 3.0
     flux_ratio = 2.0 * math.pi * n * re * re * math.exp(math.lgamma(2.0 * n)) / b ** (2.0 * n)
-    tail_r = max(tail_radius(tol, re, n, b), psf.wing_radius(tol, flux_ratio))
-    core = psf.core_radius(tol)
+    copies = float(getattr(psf, "wing_copies", COPIES))
+    wing = psf.wing_radius(part / copies, flux_ratio)
+    tail_r = max(tail_radius(part / COPIES, re, n, b), wing)
+    core = psf.core_radius(part / COPIES)
     # one folded FFT over the whole tail
-    m_whole = _fft_size(int(math.ceil((stamp + 2.0 * (tail_r + core)) / d)) + 1)
-    cost_whole = folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole)
+    m_whole = _fft_size(int(math.ceil((half + tail_r + core) / d)) + 1)
+    best = (folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole), m_whole, ())
     # the split
-    spread = window_radius(tol, re, n, b, k1, flux_ratio)
-    reach_hi = max(high_pass_radius(tol, re, n, b, k1), spread) + core
-    m = _fft_size(int(math.ceil((stamp + 2.0 * reach_hi) / d)) + 1)
-    # low-pass period, quantised (steps of 2^(1/8)) so that the PSF's values on it are
-    # shared between galaxies
-    wanted = stamp + 2.0 * max(tail_r, spread)
-    length = 16.0 * d * 2.0 ** (math.ceil(8.0 * math.log2(wanted / (16.0 * d))) / 8.0)
-    count = int(math.ceil(CHI_REACH * k1 * length / (2.0 * math.pi)))
-    side = 2 * count + 1
-    cost_split = folds * m ** 2 / 2.0 + _fft_cost(m) + side * side * (1.0 + size / 4.0)
-    if cost_whole <= cost_split:  # k1 = 0 means: no split
-        return m_whole, reps, 0.0, 0, 0.0
-    return m, reps, length, count, k1
+    spread = window_radius(part / COPIES, re, n, b, k1, flux_ratio)
+    reach_hi = max(high_pass_radius(part / COPIES, re, n, b, k1), spread) + core
+    m = _fft_size(int(math.ceil((half + reach_hi) / d)) + 1)
+    cost_high = folds * m ** 2 / 2.0 + _fft_cost(m)
+    length, count = _low_level(half + max(tail_r, spread), k1, d)
+    if cost_high + _level_cost(count, size) < best[0]:
+        best = (cost_high + _level_cost(count, size), m, ((length, count, k1, 0.0),))
+    # the split with the low-pass part split again at k2
+    for ratio in LOW_SPLITS:
+        k2 = ratio * k1
+        spread2 = window_radius(part / COPIES, re, n, b, k2, flux_ratio)
+        reach2 = max(high_pass_radius(part / COPIES, re, n, b, k2), spread2) + max(core, wing)
+        band_length, band_count = _low_level(half + max(reach_hi, reach2), k1, d)
+        tail_length, tail_count = _low_level(half + max(tail_r, spread2), k2, d)
+        cost = cost_high + _level_cost(band_count, size) + _level_cost(tail_count, size)
+        if cost < best[0]:
+            best = (cost, m, ((band_length, band_count, k1, k2),
+                              (tail_length, tail_count, k2, 0.0)))
+    return best[1], reps, best[2]
 
 
-def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax):
+def _table_reach(re, kmax, d):
+    """The largest ``kappa = k R_e`` a galaxy's folded lattice reaches when the PSF is
+    folded out to ``kmax``: its Hankel table must cover it."""
+    reps = max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
+    return re * math.sqrt(2.0) * (2 * reps + 1) * math.pi / d
+
+
+def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None):
     """One image (size, size) at error ``tol`` (of the face-on central brightness),
-    folding the spectrum out to ``kmax``; ``galaxy`` = (I_e, R_e, n, q, i, PA, x, y)."""
+    folding the spectrum out to ``kmax``; ``galaxy`` = (I_e, R_e, n, q, i, PA, x, y).
+    ``table``: the galaxy's Hankel table and its parameters, if already built (it must
+    reach ``_table_reach(R_e, kmax, d)``)."""
     ie, re, n, q, incl, pa, ox, oy = galaxy
     b = sersic_b(n)
     h = q * re / HZ_DIVISOR
-    m, reps, length, count, k1 = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol)
-    kappa_max = re * math.sqrt(2.0) * (2 * reps + 1) * math.pi / d
-    table, tparams = hankel_table(n, kappa_max)
+    m, reps, levels = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol)
+    table, tparams = hankel_table(n, _table_reach(re, kmax, d)) if table is None else table
     ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \
         (math.cos(math.radians(incl)), math.sin(math.radians(incl)))
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
@@ -557,7 +619,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax):
     c0 = 0.5 * (size - 1)
     sx, sy = c0 + ox, c0 + oy
     ix, iy = math.floor(sx), math.floor(sy)
-    kern_re, kern_im = grids.high(m, reps, k1)
+    kern_re, kern_im = grids.high(m, reps, levels[0][2] if levels else 0.0)
     spectrum = np.empty((m, m // 2 + 1), dtype=np.complex128)
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     _fold_high(geom, table, tparams, kern_re, kern_im, kmax if grids.round else math.inf,
@@ -566,26 +628,43 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax):
     rows_idx = (np.arange(size) - iy) % m
     cols_idx = (np.arange(size) - ix) % m
     image = grid[np.ix_(rows_idx, cols_idx)]
-    if count == 0:  # one FFT held the whole tail
-        return image
-    # low-pass part, summed at the pixel centres from a fine lattice; its spectrum is
+    # low-pass parts, summed at the pixel centres from fine lattices; their spectra are
     # Hermitian, so the rows ky > 0 count twice and those below are left out
-    kl, kern_re, kern_im, waves = grids.low(length, count, d * box, k1, size)
-    low = np.empty((count + 1, kl.size))
-    _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
-    # e^{ik(j d - s)} at pixel j: the grids' e^{i j d k} times the centre's phase
-    ex = waves * np.exp(-1j * sx * d * kl)
-    ey = waves[:, count:] * np.exp(-1j * sy * d * kl[count:])
-    ey[:, 0] *= 0.5
-    if grids.round:  # a real spectrum: two real products, half the work of a complex one
-        low *= kern_re[count:]
-        part = ey.real @ low @ ex.real.T - ey.imag @ low @ ex.imag.T
-    else:
-        part = (ey @ (low * (kern_re[count:] + 1j * kern_im[count:])) @ ex.T).real
-    return image + 2.0 * part / (length * length)
+    for length, count, k_hi, k_lo in levels:
+        kl, kern_re, kern_im, waves = grids.low(length, count, d * box, k_hi, k_lo, size)
+        low = np.empty((count + 1, kl.size))
+        _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
+        # e^{ik(j d - s)} at pixel j: the grids' e^{i j d k} times the centre's phase
+        ex = waves * np.exp(-1j * sx * d * kl)
+        ey = waves[:, count:] * np.exp(-1j * sy * d * kl[count:])
+        ey[:, 0] *= 0.5
+        if grids.round:  # a real spectrum: two real products, half a complex one's work
+            low *= kern_re[count:]
+            part = ey.real @ low @ ex.real.T - ey.imag @ low @ ex.imag.T
+        else:
+            part = (ey @ (low * (kern_re[count:] + 1j * kern_im[count:])) @ ex.T).real
+        image = image + 2.0 * part / (length * length)
+    return image
 
 
-def _wavenumber_cut(galaxy, grids, kmax, budget):
+@njit(cache=True, nogil=True)
+def _angular_bound(k, a, sin_phi, table, tparams, re, zh):
+    """For each |k|: the sum over the intervals between sampled directions of g_n at
+    the interval's end times the disc's Gaussian at its start (see _wavenumber_cut)."""
+    y0, hy, kappa0 = tparams
+    out = np.empty(k.size)
+    for i in range(k.size):
+        total = 0.0
+        for j in range(1, a.size):
+            z = k[i] * sin_phi[j - 1] * zh
+            if z * z > GAUSS_SKIP:
+                continue
+            total += table_value(table, y0, hy, kappa0, re * k[i] * a[j]) * math.exp(-0.5 * z * z)
+        out[i] = total
+    return out
+
+
+def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
     """A wavenumber beyond which every mode of the image's spectrum together changes no
     pixel by more than ``budget`` (flux per unit area): GalSim's ``maxk``, for the
     product of the galaxy's transform and a round PSF's, not the PSF's alone.
@@ -608,9 +687,11 @@ def _wavenumber_cut(galaxy, grids, kmax, budget):
     k = np.linspace(0.0, kmax, 257)
     phi = np.linspace(0.0, 0.5 * math.pi, 33)
     a = np.sqrt(np.cos(phi) ** 2 + (np.sin(phi) * ci) ** 2)
-    g = hankel_values(n, re * np.outer(k, a))  # (k, phi)
-    gauss = np.exp(-0.5 * (np.outer(k, np.sin(phi)) * si * h) ** 2)
-    angular = 4.0 * amp * np.sum(g[:, 1:] * gauss[:, :-1], axis=1) * (phi[1] - phi[0])
+    # g_n from the galaxy's Hankel table (within 1e-10 of its peak), which the render
+    # then uses too; a table of its own when none is given
+    table, tparams = hankel_table(n, re * kmax) if table is None else table
+    angular = 4.0 * amp * (phi[1] - phi[0]) * _angular_bound(
+        k, a, np.sin(phi), table, tparams, re, si * h)
     psf = np.abs(np.interp(k, grids.radial_k, grids.radial))
     density = angular * psf * k / (2.0 * math.pi) ** 2
     # the tail integral from each grid point out to kmax (trapezoids, from the top)
@@ -662,15 +743,20 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             # the aim can only get tighter. The patch's pixels are the stamp's.
             patch = min(size, SCOUT_PATCH + (size - SCOUT_PATCH) % 2)
             near = galaxy[:6] + (galaxy[6] - round(galaxy[6]), galaxy[7] - round(galaxy[7]))
+            # one Hankel table for the three passes, reaching the PSF's whole transform
+            table = hankel_table(n, _table_reach(re, grids.kmax, d))
             scout = _render_galaxy(near, psf, patch, d, box, grids, SCOUT_TOL,
-                                   grids.kmax_for(0.1 * SCOUT_TOL))
+                                   grids.kmax_for(0.1 * SCOUT_TOL), table)
             # never tighter than TOL: that is what the engine was built for
-            galaxy_tol = max(PEAK_TOL * float(scout.max()) / central, TOL)
+            # the scout's pixels err by at most SCOUT_TOL of the central brightness, so
+            # the peak is at least its maximum less that
+            galaxy_tol = max(PEAK_TOL * (float(scout.max()) / central - SCOUT_TOL), TOL)
             kmax = grids.kmax_for(0.1 * galaxy_tol)
             if grids.round:  # where the galaxy's transform times the PSF's is negligible
                 kmax = min(kmax, _wavenumber_cut(galaxy, grids, kmax,
-                                                 0.1 * galaxy_tol * central))
-            out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol, kmax)
+                                                 0.1 * galaxy_tol * central, table))
+            out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol, kmax,
+                                    table)
         else:
             out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, tol, grids.kmax)
     if getattr(psf, "nonnegative", False):

@@ -23,7 +23,7 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy.special import gamma, kv
+from scipy.special import gamma, kv, zeta
 
 __all__ = ["GaussianPSF", "ImagePSF", "MoffatPSF"]
 
@@ -78,6 +78,11 @@ class _PSF:
         """A radius beyond which a source of total flux ``flux_ratio`` (in units of
         the image's scale) scatters less than ``tol`` into a pixel."""
         raise NotImplementedError
+
+    #: the sum of the wing over a periodic transform's copies of the image, against the
+    #: nearest copy's (the Fourier engine's wrap-around bound): 8 for wings that fall
+    #: exponentially or faster
+    wing_copies = 8.0
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._key()[1:])
@@ -192,6 +197,16 @@ class MoffatPSF(_PSF):
     def core_radius(self, tol):
         # the high-pass part of a power-law wing r^-2beta falls like r^-(2beta + 8)
         return self.alpha * tol ** (-1.0 / (2.0 * self.beta + 8.0))
+
+    @property
+    def wing_copies(self):
+        # sum over j in Z^2, j != 0, of |j|^(-2 beta) = 4 zeta(beta) L(beta, chi_4) (the
+        # Dirichlet beta function, from Hurwitz zetas): 9.0 at beta = 1.5, 6.0 at 2,
+        # 4 + 4 * 2^-beta + ... as beta grows; the copies lie at |j| L - stamp / 2 >=
+        # |j| (L - stamp / 2)
+        beta = self.beta
+        dirichlet = 4.0 ** -beta * (zeta(beta, 0.25) - zeta(beta, 0.75))
+        return float(4.0 * zeta(beta) * dirichlet)
 
     def wing_radius(self, tol, flux_ratio):
         # flux_ratio (beta - 1) / (pi alpha^2) (r / alpha)^(-2 beta) < tol
