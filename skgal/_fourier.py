@@ -32,7 +32,10 @@ Two errors need care, and each is bounded per galaxy before anything is computed
   ``(1 - chi) I~ P~ sinc``, is small in the tails (there it is ``nabla^8 O / k_1^8``)
   and goes through a folded FFT of modest period; the low-pass part, ``chi I~ P~ sinc``,
   is band-limited to ``|k| < 1.6 k_1`` and is summed directly at the stamp's pixels
-  from a fine grid of period long enough for the whole tail.
+  from a fine grid of period long enough for the whole tail (or split once more, into
+  a band on a shorter period and a narrower low-pass part on the tail's, where that is
+  cheaper). Every period is half the stamp plus the radius where the light it holds,
+  summed over all its periodic copies, is below the budget (:func:`plan`).
 
 No cusp is sampled in real space: the Sérsic cusp lives in ``g_n``'s slow decay,
 which the PSF's transform ends. A PSF is needed: without one (or with one far
