@@ -62,17 +62,55 @@ def test_gaussian_psf_matches_quadrature(galaxy, fwhm, offset):
     check_against_reference(galaxy, ("gaussian", fwhm), GaussianPSF(fwhm), offset, PIXELS)
 
 
-@pytest.mark.parametrize("galaxy, fwhm, beta, offset", [
+MOFFAT_CASES = [
     ((0.7, 6.0, 1.5, 0.4, 60.0, 40.0), 2.0, 2.5, (0.4, 0.0)),
     ((0.5, 10.0, 1.0, 0.6, 0.0, 0.0), 5.0, 4.765, (0.0, 0.0)),
     # the ends of the FWHM range, 1 and 10 pixels
     ((0.6, 20.0, 2.0, 0.3, 80.0, 110.0), 1.0, 3.0, (1.0, -0.5)),
     ((0.8, 5.0, 0.7, 0.5, 30.0, 0.0), 10.0, 2.0, (0.0, 0.0)),
-])
+]
+
+
+@pytest.mark.parametrize("galaxy, fwhm, beta, offset", MOFFAT_CASES)
 def test_moffat_psf_matches_quadrature(galaxy, fwhm, beta, offset):
     # the Moffat's wings make the reference slow (15-20 s a pixel): one near the centre
     check_against_reference(galaxy, ("moffat", fwhm, beta), MoffatPSF(fwhm, beta), offset,
                             [(7, 8)])
+
+
+def test_the_quadrature_cases_take_every_plan(monkeypatch):
+    # the engine has three plans (one FFT over the whole tail; the split with one
+    # low-pass lattice; the split with a band and a tail lattice): the cases above must
+    # check each against the reference, or a change of the cost model could leave one
+    # unchecked
+    from skgal import _fourier
+    taken = set()
+    plan = _fourier.plan
+
+    def recording_plan(*args, **kwargs):
+        m, reps, levels = plan(*args, **kwargs)
+        if args[4] == 16:  # the image, not the first pass
+            taken.add(len(levels))
+        return m, reps, levels
+
+    monkeypatch.setattr(_fourier, "plan", recording_plan)
+    for galaxy, fwhm, offset in GAUSSIAN_CASES:
+        render(galaxy, GaussianPSF(fwhm), offset=offset)
+    for galaxy, fwhm, beta, offset in MOFFAT_CASES:
+        render(galaxy, MoffatPSF(fwhm, beta), offset=offset)
+    assert taken == {0, 1, 2}
+
+
+@pytest.mark.parametrize("beta", [1.5, 2.0, 3.0, 4.765])
+def test_moffat_wing_copies_is_the_lattice_sum(beta):
+    # sum over j in Z^2 \ {0} of |j|^(-2 beta), directly: the lattice out to 600, and
+    # the rest as an integral (2 pi r^(1 - 2 beta) dr from 600.5)
+    j = np.arange(-600, 601, dtype=float)
+    radius = np.hypot(*np.meshgrid(j, j))
+    direct = np.sum(radius[radius > 0] ** (-2.0 * beta))
+    direct += 2.0 * np.pi * 600.5 ** (2.0 - 2.0 * beta) / (2.0 * beta - 2.0)
+    assert MoffatPSF(3.0, beta).wing_copies == pytest.approx(direct, rel=1e-3)
+    assert GaussianPSF(3.0).wing_copies == 8.0
 
 
 def gaussian_disc_image(ie, re, q, incl, fwhm, size, scale):
