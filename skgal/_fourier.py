@@ -94,6 +94,7 @@ def _fft_size(n):
     return int(2 ** math.ceil(math.log2(n)))
 
 
+@njit(cache=True)
 def tail(r, re, n, b):
     """A bound on the inclined image's surface brightness at radius r, as a
     fraction of the face-on central value: the face-on profile, times the growth
@@ -102,6 +103,7 @@ def tail(r, re, n, b):
     return 10.0 * math.sqrt(1.0 + r / re) * math.exp(-b * (r / re) ** (1.0 / n))
 
 
+@njit(cache=True)
 def tail_radius(tol, re, n, b):
     """Smallest r (length units) with tail(r) < tol, by doubling then bisection."""
     lo, hi = 0.0, re
@@ -116,11 +118,13 @@ def tail_radius(tol, re, n, b):
     return hi
 
 
+@njit(cache=True)
 def _slope(r, re, n, b):
     """lambda(r) = -d ln S / dr, the face-on profile's logarithmic slope."""
     return b / (n * re) * (r / re) ** (1.0 / n - 1.0)
 
 
+@njit(cache=True)
 def high_pass_radius(tol, re, n, b, k1):
     """Where the high-pass part's own tail falls below tol: there it is about
     (lambda / k_1)^8 times the image (for n >= 1, where lambda falls with r)."""
@@ -130,6 +134,7 @@ def high_pass_radius(tol, re, n, b, k1):
     return r
 
 
+@njit(cache=True)
 def window_radius(tol, re, n, b, k1, flux_ratio):
     """How far the window's kernel carries the light of the galaxy's core (the part
     that is not smooth on the scale 1 / k_1) above tol.
@@ -602,16 +607,16 @@ def _table_reach(re, kmax, d):
     return re * math.sqrt(2.0) * (2 * reps + 1) * math.pi / d
 
 
-def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None):
+def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None):
     """One image (size, size) at error ``tol`` (of the face-on central brightness),
     folding the spectrum out to ``kmax``; ``galaxy`` = (I_e, R_e, n, q, i, PA, x, y).
     ``table``: the galaxy's Hankel table and its parameters, if already built (it must
-    reach ``_table_reach(R_e, kmax, d)``)."""
+    reach ``_table_reach(R_e, kmax, d)``); ``b``: its Sérsic constant, if known."""
     ie, re, n, q, incl, pa, ox, oy = galaxy
-    b = sersic_b(n)
+    b = sersic_b(n) if b is None else b
     h = q * re / HZ_DIVISOR
     m, reps, levels = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol)
-    table, tparams = hankel_table(n, _table_reach(re, kmax, d)) if table is None else table
+    table, tparams = hankel_table(n, _table_reach(re, kmax, d), b) if table is None else table
     ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \
         (math.cos(math.radians(incl)), math.sin(math.radians(incl)))
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
@@ -651,20 +656,29 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None):
 
 
 @njit(cache=True, nogil=True)
-def _angular_bound(k, a, sin_phi, table, tparams, re, zh):
-    """For each |k|: the sum over the intervals between sampled directions of g_n at
-    the interval's end times the disc's Gaussian at its start (see _wavenumber_cut)."""
+def _cut_index(k, a, sin_phi, table, tparams, re, zh, scale, psf, budget):
+    """The largest i with Int_{k[i]}^{k[-1]} density > budget (-1 if none), where the
+    density at |k| is ``scale * psf * |k|`` times the sum over the intervals between
+    sampled directions of g_n at the interval's end times the disc's Gaussian at its
+    start (see _wavenumber_cut). The integral (trapezoids) is taken from the top, and
+    stops where it passes the budget: the directions' sum is needed only out there."""
     y0, hy, kappa0 = tparams
-    out = np.empty(k.size)
-    for i in range(k.size):
+    tail = 0.0
+    previous = 0.0
+    for i in range(k.size - 1, -1, -1):
         total = 0.0
         for j in range(1, a.size):
             z = k[i] * sin_phi[j - 1] * zh
             if z * z > GAUSS_SKIP:
                 continue
             total += table_value(table, y0, hy, kappa0, re * k[i] * a[j]) * math.exp(-0.5 * z * z)
-        out[i] = total
-    return out
+        density = scale * psf[i] * k[i] * total
+        if i < k.size - 1:
+            tail += 0.5 * (density + previous) * (k[i + 1] - k[i])
+            if tail > budget:
+                return i
+        previous = density
+    return -1
 
 
 def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
@@ -693,17 +707,12 @@ def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
     # g_n from the galaxy's Hankel table (within 1e-10 of its peak), which the render
     # then uses too; a table of its own when none is given
     table, tparams = hankel_table(n, re * kmax) if table is None else table
-    angular = 4.0 * amp * (phi[1] - phi[0]) * _angular_bound(
-        k, a, np.sin(phi), table, tparams, re, si * h)
     psf = np.abs(np.interp(k, grids.radial_k, grids.radial))
-    density = angular * psf * k / (2.0 * math.pi) ** 2
-    # the tail integral from each grid point out to kmax (trapezoids, from the top)
-    tail = np.concatenate([np.cumsum(0.5 * (density[1:] + density[:-1])[::-1]
-                                     * np.diff(k)[::-1])[::-1], [0.0]])
-    above = np.nonzero(tail > budget)[0]
-    if above.size == 0:  # the whole image is below the budget
+    scale = 4.0 * amp * (phi[1] - phi[0]) / (2.0 * math.pi) ** 2
+    last = _cut_index(k, a, np.sin(phi), table, tparams, re, si * h, scale, psf, budget)
+    if last < 0:  # the whole image is below the budget
         return float(k[1])
-    return float(k[min(above[-1] + 1, k.size - 1)])
+    return float(k[min(last + 1, k.size - 1)])
 
 
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,
@@ -747,9 +756,9 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             patch = min(size, SCOUT_PATCH + (size - SCOUT_PATCH) % 2)
             near = galaxy[:6] + (galaxy[6] - round(galaxy[6]), galaxy[7] - round(galaxy[7]))
             # one Hankel table for the three passes, reaching the PSF's whole transform
-            table = hankel_table(n, _table_reach(re, grids.kmax, d))
+            table = hankel_table(n, _table_reach(re, grids.kmax, d), b)
             scout = _render_galaxy(near, psf, patch, d, box, grids, SCOUT_TOL,
-                                   grids.kmax_for(0.1 * SCOUT_TOL), table)
+                                   grids.kmax_for(0.1 * SCOUT_TOL), table, b)
             # never tighter than TOL: that is what the engine was built for
             # the scout's pixels err by at most SCOUT_TOL of the central brightness, so
             # the peak is at least its maximum less that
@@ -759,7 +768,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
                 kmax = min(kmax, _wavenumber_cut(galaxy, grids, kmax,
                                                  0.1 * galaxy_tol * central, table))
             out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol, kmax,
-                                    table)
+                                    table, b)
         else:
             out[k] = _render_galaxy(galaxy, psf, size, d, box, grids, tol, grids.kmax)
     if getattr(psf, "nonnegative", False):

@@ -307,8 +307,9 @@ def hankel_values(n, kappa):
     return out.reshape(np.shape(kappa))
 
 
-def hankel_table(n, kappa_max):
-    """The quintic-Hermite table of ``g_n`` on [0, kappa_max].
+def hankel_table(n, kappa_max, b=None):
+    """The quintic-Hermite table of ``g_n`` on [0, kappa_max] (``b``: the Sérsic
+    constant ``b_n``, if already known).
 
     Returns
     -------
@@ -320,7 +321,8 @@ def hankel_table(n, kappa_max):
     n = _check_index(n)
     kappa_max = max(float(kappa_max), 1.0)
     jf_r, jf_l = _j0_factors()
-    y0, h, k0, table = build_table_nb(n, float(gammaincinv(2.0 * n, 0.5)), kappa_max,
+    b = float(gammaincinv(2.0 * n, 0.5)) if b is None else float(b)
+    y0, h, k0, table = build_table_nb(n, b, kappa_max,
                                       TABLE_NODES, jf_r, jf_l)
     return table, (y0, h, k0)
 
