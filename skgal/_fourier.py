@@ -759,9 +759,9 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             table = hankel_table(n, _table_reach(re, grids.kmax, d), b)
             scout = _render_galaxy(near, psf, patch, d, box, grids, SCOUT_TOL,
                                    grids.kmax_for(0.1 * SCOUT_TOL), table, b)
-            # never tighter than TOL: that is what the engine was built for
             # the scout's pixels err by at most SCOUT_TOL of the central brightness, so
-            # the peak is at least its maximum less that
+            # the peak is at least its maximum less that; and never aim tighter than
+            # TOL: that is what the engine was built for
             galaxy_tol = max(PEAK_TOL * (float(scout.max()) / central - SCOUT_TOL), TOL)
             kmax = grids.kmax_for(0.1 * galaxy_tol)
             if grids.round:  # where the galaxy's transform times the PSF's is negligible
