@@ -76,9 +76,12 @@ CHI_ENV = (0.2, 0.3)
 #: chi < 1e-13 beyond this multiple of k_1
 CHI_REACH = 1.6
 #: a bound on the sum, over a periodic transform's copies of an image, of light that
-#: falls exponentially or faster, against the nearest copy's (four copies lie at the
-#: nearest distance L - stamp / 2, four more at about sqrt(2) L, the rest far beyond)
+#: falls exponentially, against the nearest copy's (four copies lie at the nearest
+#: distance L - stamp / 2, four more at about sqrt(2) L, the rest far beyond)
 COPIES = 8.0
+#: the parts of an image's tail that can wrap into one pixel, each given tol / PARTS
+#: (see :func:`plan`)
+PARTS = 8.0
 #: where the low-pass part may be split again, as fractions of k_1 (see :func:`plan`)
 LOW_SPLITS = (0.2, 0.3, 0.45)
 #: transform sizes allowed for the folded FFT (products of small primes)
@@ -116,6 +119,25 @@ def tail_radius(tol, re, n, b):
         else:
             hi = mid
     return hi
+
+
+@njit(cache=True)
+def tail_lattice_radius(tol, re, n, b):
+    """Smallest r (to 2%) with the Sersic tail summed over a periodic transform's copies
+    below tol: ring k of the copies (8 k of them) lies at least k r away, so the sum is
+    at most sum over k of 8 k tail(k r). For n <= 2 the first ring is nearly all of it;
+    for large n (a slow tail) the rings beyond add up, and r grows."""
+    r = tail_radius(tol / COPIES, re, n, b)
+    while True:
+        total = 0.0
+        for k in range(1, 10001):
+            term = 8.0 * k * tail(k * r, re, n, b)
+            total += term
+            if term < 1e-6 * total:
+                break
+        if total < tol:
+            return r
+        r *= 1.02
 
 
 @njit(cache=True)
@@ -561,19 +583,22 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     folds = (2 * reps + 1) ** 2
     # Wrap-around. A transform of period L adds the image at x + j L (j != 0) to pixel
     # x, which lies within half = stamp / 2 of the centre, so the copies lie at least
-    # |j| L - half >= |j| (L - half) away. Light that falls exponentially or faster
-    # (the Sersic tail, the window's kernel, the high-pass part) sums over the copies to
-    # less than COPIES times the nearest's, so L = half + (its radius at tol / COPIES)
-    # keeps it below tol; a PSF's power-law wing sums to its lattice sum instead
-    # (``wing_copies``: for a Moffat, sum over j of |j|^(-2 beta)). Each of the three
-    # parts of an image's tail gets a third of tol.
+    # |j| L - half >= |j| (L - half) away. Light that falls exponentially (the window's
+    # kernel, the high-pass part) sums over the copies to less than COPIES times the
+    # nearest's, so L = half + (its radius at tol / COPIES) keeps it below tol. The
+    # Sersic tail, which falls more slowly for large n, is summed ring by ring
+    # (tail_lattice_radius), and a PSF's power-law wing sums to its lattice sum
+    # (``wing_copies``: for a Moffat, sum over j of |j|^(-2 beta)). The parts that can
+    # wrap into one pixel: the high-pass tail and the window's spread (the folded FFT),
+    # the Sersic tail, the PSF's wing and the spread (a low-pass lattice), and with the
+    # low-pass part split, the band's three; at most PARTS, so each gets tol / PARTS.
     stamp = (size + 2.0 * max(abs(offset[0]), abs(offset[1]))) * d
     half = 0.5 * stamp
-    part = tol / 3.0
+    part = tol / PARTS
     flux_ratio = 2.0 * math.pi * n * re * re * math.exp(math.lgamma(2.0 * n)) / b ** (2.0 * n)
     copies = float(getattr(psf, "wing_copies", COPIES))
     wing = psf.wing_radius(part / copies, flux_ratio)
-    tail_r = max(tail_radius(part / COPIES, re, n, b), wing)
+    tail_r = max(tail_lattice_radius(part, re, n, b), wing)
     core = psf.core_radius(part / COPIES)
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((half + tail_r + core) / d)) + 1)
@@ -583,7 +608,7 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     reach_hi = max(high_pass_radius(part / COPIES, re, n, b, k1), spread) + core
     m = _fft_size(int(math.ceil((half + reach_hi) / d)) + 1)
     cost_high = folds * m ** 2 / 2.0 + _fft_cost(m)
-    length, count = _low_level(half + max(tail_r, spread), k1, d)
+    length, count = _low_level(half + max(tail_r, spread) + core, k1, d)
     if cost_high + _level_cost(count, size) < best[0]:
         best = (cost_high + _level_cost(count, size), m, ((length, count, k1, 0.0),))
     # the split with the low-pass part split again at k2
@@ -592,7 +617,7 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
         spread2 = window_radius(part / COPIES, re, n, b, k2, flux_ratio)
         reach2 = max(high_pass_radius(part / COPIES, re, n, b, k2), spread2) + max(core, wing)
         band_length, band_count = _low_level(half + max(reach_hi, reach2), k1, d)
-        tail_length, tail_count = _low_level(half + max(tail_r, spread2), k2, d)
+        tail_length, tail_count = _low_level(half + max(tail_r, spread2) + core, k2, d)
         cost = cost_high + _level_cost(band_count, size) + _level_cost(tail_count, size)
         if cost < best[0]:
             best = (cost, m, ((band_length, band_count, k1, k2),
@@ -671,7 +696,9 @@ def _cut_index(k, a, sin_phi, table, tparams, re, zh, scale, psf, budget):
             z = k[i] * sin_phi[j - 1] * zh
             if z * z > GAUSS_SKIP:
                 continue
-            total += table_value(table, y0, hy, kappa0, re * k[i] * a[j]) * math.exp(-0.5 * z * z)
+            # |g_n|: the table can dip a hair below 0 where g_n is ~0 (n = 1/2)
+            total += abs(table_value(table, y0, hy, kappa0, re * k[i] * a[j])) \
+                * math.exp(-0.5 * z * z)
         density = scale * psf[i] * k[i] * total
         if i < k.size - 1:
             tail += 0.5 * (density + previous) * (k[i + 1] - k[i])
@@ -732,9 +759,9 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
     aims at ``PEAK_TOL`` of each image's own peak, the scale of the accuracy promise:
     a first pass at ``SCOUT_TOL`` measures the peak, and the PSF's floor follows the
     tolerance, and the spectrum is cut where the galaxy's transform times the PSF's is
-    negligible (_wavenumber_cut). It is 1.3-16.5x faster than ``TOL``
-    (benchmarks/bench_psf_tolerance.py);
-    tests/test_psf.py holds it to the promise where the bounds are tightest.
+    negligible (_wavenumber_cut). It is 1-6x faster than ``TOL``
+    (benchmarks/bench_psf_tolerance.py); tests/test_psf.py holds it to the promise
+    where the bounds are tightest.
     """
     d = float(pixel_scale)
     box = 1.0 if sampling == "pixel" else 0.0  # the pixel's sinc, or none

@@ -113,6 +113,26 @@ def test_moffat_wing_copies_is_the_lattice_sum(beta):
     assert GaussianPSF(3.0).wing_copies == 8.0
 
 
+@pytest.mark.parametrize("n", [1.0, 2.0, 8.0])
+def test_the_sersic_tail_summed_over_a_transforms_copies_stays_in_budget(n):
+    # the copies of a periodic transform lie at |j| L - stamp / 2 >= |j| r (j != 0); the
+    # engine's tail bound (10 sqrt(1 + r / R_e) exp(-b (r / R_e)^(1/n))) summed over
+    # them directly, out to |j| = 300, must stay below the budget at the radius the plan
+    # takes. For n = 8 the first ring's bound alone (8 times the nearest) would not do.
+    from skgal._fourier import tail_lattice_radius, tail_radius
+    re, b, budget = 10.0, sersic_b(n), 1e-4
+
+    def lattice_sum(r):
+        j = np.arange(-300, 301, dtype=float)
+        rho = np.hypot(*np.meshgrid(j, j))
+        rho = rho[rho > 0] * r
+        return np.sum(10.0 * np.sqrt(1.0 + rho / re) * np.exp(-b * (rho / re) ** (1.0 / n)))
+
+    assert lattice_sum(tail_lattice_radius(budget, re, n, b)) < budget
+    if n == 8.0:
+        assert lattice_sum(tail_radius(budget / 8.0, re, n, b)) > budget
+
+
 def gaussian_disc_image(ie, re, q, incl, fwhm, size, scale):
     """Closed form at n = 1/2: the disc is a 3-D Gaussian, its image a 2-D Gaussian, the
     PSF adds its variance, and the pixel mean is a product of error functions (PA 0)."""
