@@ -7,6 +7,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from threadpoolctl import threadpool_limits
 
 from ._fourier import render_psf, shared_grids
 from ._profile import sersic_b, total_flux
@@ -390,10 +391,14 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             kwargs = dict(psf=self.psf, image_size=self.image_size,
                           pixel_scale=self.pixel_scale, sampling=self.sampling,
                           grids=shared_grids(self.psf, float(self.pixel_scale)), tol="peak")
-            parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2], params[s, 3],
-                                    incl[s], pa[s], offsets[s, 0], offsets[s, 1], **kwargs)
-                for s in chunks)
+            # its matrix products are small: BLAS's own threads only contend with the
+            # workers (two workers ran at half one's rate with them on two cores)
+            with threadpool_limits(limits=1, user_api="blas"):
+                parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                    delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2],
+                                        params[s, 3], incl[s], pa[s], offsets[s, 0],
+                                        offsets[s, 1], **kwargs)
+                    for s in chunks)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _to_output(self, flux):
