@@ -39,7 +39,11 @@ def _positive(name, value):
 
 
 class _PSF:
-    """Shared interface: ``transform(kx, ky)``, ``max_wavenumber(tol)``, equality."""
+    """Shared interface: ``transform(kx, ky)``, ``max_wavenumber(tol)``,
+    ``core_radius(tol)``, ``wing_radius(tol, flux_ratio)`` and equality; and
+    ``wing_copies``, the sum of the wing over a periodic transform's copies against the
+    nearest copy's (8 unless the wing falls more slowly than exponentially: a PSF of
+    one's own with a power-law wing must set it, as :class:`MoffatPSF` does)."""
 
     #: True when P depends on |x| only (then rotating the galaxy commutes with it)
     round = True
