@@ -548,6 +548,11 @@ def _fft_cost(m):
     return m * m * math.log2(m) / 8.0
 
 
+def _alias_reps(kmax, d):
+    """Nyquist zones folded on each side so that the lattice reaches ``kmax``."""
+    return max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
+
+
 def _low_level(length_wanted, k_hi, d):
     """A low-pass lattice's period (quantised in steps of 2^(1/8), so that galaxies share
     the PSF's values on it) and its half-width in modes, for a window chi(k / k_hi)."""
@@ -579,7 +584,7 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     k1 = K1 / d
     # aliases: fold every Nyquist zone where the PSF's transform is above PSF_FLOOR
     kmax = psf.max_wavenumber(PSF_FLOOR) if kmax is None else kmax
-    reps = max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
+    reps = _alias_reps(kmax, d)
     folds = (2 * reps + 1) ** 2
     # Wrap-around. A transform of period L adds the image at x + j L (j != 0) to pixel
     # x, which lies within half = stamp / 2 of the centre, so the copies lie at least
@@ -628,8 +633,7 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
 def _table_reach(re, kmax, d):
     """The largest ``kappa = k R_e`` a galaxy's folded lattice reaches when the PSF is
     folded out to ``kmax``: its Hankel table must cover it."""
-    reps = max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
-    return re * math.sqrt(2.0) * (2 * reps + 1) * math.pi / d
+    return re * math.sqrt(2.0) * (2 * _alias_reps(kmax, d) + 1) * math.pi / d
 
 
 def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None):
@@ -744,12 +748,13 @@ def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
 
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,
                position_angle, x_offset, y_offset, *, psf, image_size, pixel_scale,
-               sampling="pixel", grids=None, tol=TOL):
+               sampling="pixel", grids=None, tol=TOL, sersic_constant=None):
     """Pixel means (or centre values) of the PSF-convolved image, one per row.
 
     Arguments as :func:`skgal._render.render_flux` (offsets in pixels), and
     ``psf`` (an object of :mod:`skgal._psf`). Returns float64 images (m, size, size),
-    flux in units of ``I_e`` times length.
+    flux in units of ``I_e`` times length. ``sersic_constant``: each row's ``b_n``, if
+    the caller has it (with ``tol="peak"``; computed otherwise).
 
     ``tol`` is the error aimed at, as a fraction of the face-on central surface
     brightness (the bounds are mostly loose: the errors measured are orders of
@@ -775,7 +780,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
                   float(x_offset[k]), float(y_offset[k]))
         if tol == "peak":
             ie, re, n, q = galaxy[:4]
-            b = sersic_b(n)
+            b = sersic_b(n) if sersic_constant is None else float(sersic_constant[k])
             central = ie * math.exp(b) * SQRT2PI * q * re / HZ_DIVISOR  # face-on, centre
             # the peak from the pixels around the galaxy's centre, where it is (the image
             # is symmetric about it); a patch's maximum is never above the image's, so

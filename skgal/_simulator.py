@@ -397,7 +397,7 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
                 parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                     delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2],
                                         params[s, 3], incl[s], pa[s], offsets[s, 0],
-                                        offsets[s, 1], **kwargs)
+                                        offsets[s, 1], sersic_constant=b[s], **kwargs)
                     for s in chunks)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
