@@ -262,23 +262,38 @@ def build_table_nb(n, b, kmax, M, JF_R, JF_L):
     return y0, h, k0, T
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, inline="always")
 def table_value(T, y0, h, k0, kappa):
-    """g_n(kappa) from the table of build_table_nb: quintic Hermite in y = ln(kappa + k0)."""
+    """g_n(kappa) from a table of :func:`hankel_table`: the quintic Hermite interpolant
+    in y = ln(kappa + k0), as a polynomial in u per interval (Horner's rule). Inlined
+    into its callers, which call it once a mode (an array argument's reference count
+    would otherwise cost two atomic operations a call). Numba's cache does not notice
+    a change here in its callers (``_fourier``): clear ``__pycache__`` after one."""
     t = (math.log(abs(kappa) + k0) - y0) / h
     i = int(t)
-    if i > T.shape[0] - 2:
-        i = T.shape[0] - 2
+    if i > T.shape[0] - 1:
+        i = T.shape[0] - 1
     u = t - i
-    u2 = u * u
-    u3 = u2 * u
-    v = 1.0 - u
-    v2 = v * v
-    v3 = v2 * v
-    # the quintic Hermite basis in factored form
-    return (v3 * (1.0 + 3.0 * u + 6.0 * u2) * T[i, 0] + v3 * u * (1.0 + 3.0 * u) * T[i, 1]
-            + 0.5 * v3 * u2 * T[i, 2] + u3 * (1.0 + 3.0 * v + 6.0 * v2) * T[i + 1, 0]
-            - u3 * v * (1.0 + 3.0 * v) * T[i + 1, 1] + 0.5 * u3 * v2 * T[i + 1, 2])
+    return T[i, 0] + u * (T[i, 1] + u * (T[i, 2] + u * (T[i, 3] + u * (T[i, 4]
+                                                                        + u * T[i, 5]))))
+
+
+@nb.njit(nogil=True, cache=True)
+def _monomial(T):
+    """The quintic Hermite interpolant between nodes i and i + 1 (values, first and
+    second derivatives in u of T[i] and T[i + 1]) as c_0 + c_1 u + ... + c_5 u^5 on
+    u in [0, 1]: one row of coefficients per interval."""
+    C = np.empty((T.shape[0] - 1, 6))
+    for i in range(T.shape[0] - 1):
+        c0, c1, c2 = T[i, 0], T[i, 1], 0.5 * T[i, 2]
+        a = T[i + 1, 0] - (c0 + c1 + c2)  # what c3 + c4 + c5 must add at u = 1
+        b = T[i + 1, 1] - (c1 + 2.0 * c2)  # 3 c3 + 4 c4 + 5 c5
+        c = T[i + 1, 2] - 2.0 * c2  # 6 c3 + 12 c4 + 20 c5
+        C[i, 0], C[i, 1], C[i, 2] = c0, c1, c2
+        C[i, 3] = 10.0 * a - 4.0 * b + 0.5 * c
+        C[i, 4] = -15.0 * a + 7.0 * b - c
+        C[i, 5] = 6.0 * a - 3.0 * b + 0.5 * c
+    return C
 
 
 #: nodes of the interpolation table
@@ -313,8 +328,10 @@ def hankel_table(n, kappa_max, b=None):
 
     Returns
     -------
-    table : ndarray of shape (TABLE_NODES, 3)
-        g, dg/dy h and d2g/dy2 h^2 at the nodes (h the node spacing in y).
+    table : ndarray of shape (TABLE_NODES - 1, 6)
+        The quintic Hermite interpolant of g, dg/dy and d2g/dy2 at the nodes (h the
+        node spacing in y), as the coefficients of a polynomial in u = (y - y_i) / h on
+        each interval (:func:`table_value` evaluates it).
     params : tuple of float
         (y0, h, k0): node i sits at ``y = y0 + i h``, ``kappa = e^y - k0``.
     """
@@ -324,7 +341,7 @@ def hankel_table(n, kappa_max, b=None):
     b = float(gammaincinv(2.0 * n, 0.5)) if b is None else float(b)
     y0, h, k0, table = build_table_nb(n, b, kappa_max,
                                       TABLE_NODES, jf_r, jf_l)
-    return table, (y0, h, k0)
+    return _monomial(table), (y0, h, k0)
 
 
 def _check_index(n):
