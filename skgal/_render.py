@@ -96,7 +96,7 @@ _BOX_KERNEL = 1
 _FLAT_KERNEL = 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _phi_diff(u, v):
     """Phi(u) - Phi(v) for u >= v, accurate in both tails (Phi: normal CDF)."""
     if v > 0.0:
@@ -106,7 +106,7 @@ def _phi_diff(u, v):
     return 0.5 * (math.erf(u * INV_SQRT2) - math.erf(v * INV_SQRT2))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _kronrod_nodes(lo, hi, rule, xs):
     """Nodes of the Gauss-Kronrod rule (15 or 7 points) on [lo, hi] into xs.
 
@@ -122,7 +122,7 @@ def _kronrod_nodes(lo, hi, rule, xs):
     xs[2 * npairs] = centre
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _kronrod_sum(fx, lo, hi, rule):
     """(integral, error estimate) from values fx at _kronrod_nodes.
 
@@ -161,7 +161,7 @@ def _kronrod_sum(fx, lo, hi, rule):
 # shared; each integrand has its own short driver (_integrate_*), because numba
 # cannot cache a function that receives another jitted function as an argument.
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _qag_set(work, k, lo, hi, value_error):
     work[0, k] = lo
     work[1, k] = hi
@@ -169,7 +169,7 @@ def _qag_set(work, k, lo, hi, value_error):
     work[3, k] = value_error[1]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _qag_worst(work, m, rtol, atol):
     """Index of the panel to bisect next, or -1 when converged or out of room."""
     total = 0.0
@@ -188,7 +188,7 @@ def _qag_worst(work, m, rtol, atol):
     return j
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _qag_total(work, m):
     total = 0.0
     for k in range(m):
@@ -196,13 +196,13 @@ def _qag_total(work, m):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _profile(r2, inv_re2, half_inv_n, b):
     """Sérsic profile / I_e at squared radius r2: exp(-b ((r/R_e)^(1/n) - 1))."""
     return math.exp(-b * ((r2 * inv_re2) ** half_inv_n - 1.0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _los_integrand(t, args):
     """Integrand of the line-of-sight integral in t = asinh(Y / a)."""
     x2, a, kernel, y0, ya, yb, cos_i, hs, inv_re2, half_inv_n, b = args
@@ -219,7 +219,7 @@ def _los_integrand(t, args):
     return value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _panel_los(args, lo, hi, xs, fx):
     _kronrod_nodes(lo, hi, LOS_RULE, xs)
     for k in range(LOS_RULE):
@@ -337,7 +337,7 @@ def _los(x, kernel, y0, ya, yb, geom, ws):
     return pref * _integrate_los(args, m, LOS_RTOL, atol, ws)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _square_chord(xp, cx, cy):
     """y'-extent [ya, yb] of a rotated pixel at x' = xp (corners in cx, cy)."""
     ya = np.inf
@@ -353,7 +353,7 @@ def _square_chord(xp, cx, cy):
     return ya, yb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _strip_integrand(xp, args):
     cx, cy, geom, ws = args
     ya, yb = _square_chord(xp, cx, cy)
@@ -362,7 +362,7 @@ def _strip_integrand(xp, args):
     return _los(xp, _BOX_KERNEL, 0.0, ya, yb, geom, ws)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _panel_strip(args, lo, hi, xs, fx):
     _kronrod_nodes(lo, hi, 7, xs)
     for k in range(7):
@@ -434,7 +434,7 @@ def _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws_in):
 # column is one vector-valued adaptive integral: the profile is evaluated once per
 # node, and the rows' kernels follow from a two-multiplication recurrence.
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _row_kernels(y, centre0, step, sigma, n_rows, out):
     """exp(-(y - c_k)^2 / (2 sigma^2)) for the row centres c_k = centre0 - k step.
 
@@ -490,7 +490,7 @@ def _row_kernels(y, centre0, step, sigma, n_rows, out):
             out[k] = even * r_even
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _rows_kronrod(fx, kern, lo, hi, n_rows, resk, resg, resasc, err):
     """Kronrod-15 on the panel [lo, hi] of fx[j] kern[j, k] for every row k: the
     integral into ``resk`` and QUADPACK's error estimate into ``err`` (as
@@ -524,7 +524,7 @@ def _rows_kronrod(fx, kern, lo, hi, n_rows, resk, resg, resasc, err):
         resk[k] *= half
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _column_panel(lo, hi, args, n_rows, cw, p):
     """Kronrod-15 on panel p = [lo, hi] (in t) for every row of the column.
 
@@ -557,7 +557,7 @@ def _columns_resolve(geom, n_rows, top, d):
     return hi - lo <= 4.0 * sigma * (MAX_COLUMN_PANELS // 4)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _initial_panels(lo, hi, a, n_split, lows, highs):
     """Split [lo, hi] (in Y) into n_split equal panels, and at the cusp Y = 0, mapped to
     t = asinh(Y / a) into lows and highs; returns their number. Shared by the column
@@ -580,7 +580,7 @@ def _initial_panels(lo, hi, a, n_split, lows, highs):
     return m
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _rows_total(values, errors, m, n_rows, totals, errs):
     """Every row's integral and error, summed over the m panels."""
     for k in range(n_rows):
@@ -591,7 +591,7 @@ def _rows_total(values, errors, m, n_rows, totals, errs):
             errs[k] += errors[p, k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _rows_next_split(values, errors, lows, highs, m, n_rows, totals, errs, atol):
     """The panel to bisect next, and its midpoint: the worst panel of the row furthest
     above its tolerance, max(atol, COLUMN_RTOL |total|). Its share leaves the totals.
@@ -618,7 +618,7 @@ def _rows_next_split(values, errors, lows, highs, m, n_rows, totals, errs, atol)
     return p, mid
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _rows_split_done(values, errors, lows, highs, p, m, mid, hi, n_rows, totals, errs):
     """Record panel p = [low, mid] and the new panel m = [mid, hi] and add their share."""
     highs[p] = mid
@@ -694,7 +694,7 @@ def _column_workspace(n_rows):
 # Gauss-Kronrod rule across the strip at each node; its embedded Gauss rule gives a
 # second estimate of each pixel, to check the strip's rule row by row.
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _strip_profile(y2, near, width, at_axis, inv_re2, half_inv_n, b, us):
     """(Kronrod, Gauss) estimates of Int_near^{near + width} S(sqrt(x^2 + Y^2)) dx.
 
@@ -731,7 +731,7 @@ def _strip_profile(y2, near, width, at_axis, inv_re2, half_inv_n, b, us):
     return 0.5 * resk, 0.5 * resg
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _box_kernels(yc, hs, top_edge, d, n_rows, tails, out):
     """out[k] = Phi(u_k) - Phi(u_{k+1}), u_j = (top_edge - j d - yc) / hs, for k < n_rows.
 
@@ -760,7 +760,7 @@ def _box_kernels(yc, hs, top_edge, d, n_rows, tails, out):
         upper = lower
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _strip_panel(lo, hi, args, n_rows, sw, p):
     """Kronrod-15 on panel p = [lo, hi] (in t) for every row of a strip column: the
     integral, its error, and the same integral with the strip's Gauss-7 rule."""
@@ -870,13 +870,13 @@ def _n_unique(m, sym):
     return m * m
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _unique_pixel(k, m, sym):
     width = (m + 1) // 2 if sym == MIRROR else m
     return k // width, k % width
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _store(grid, r, c, value, sym):
     m = grid.shape[0]
     grid[r, c] = value
