@@ -729,20 +729,28 @@ def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
     """
     ie, re, n, q, incl, _, _, _ = galaxy
     h = q * re / HZ_DIVISOR
-    ci, si = math.cos(math.radians(incl)), math.sin(math.radians(incl))
+    # g_n from the galaxy's Hankel table (within 1e-10 of its peak), which the render
+    # then uses too; a table of its own when none is given
+    table, tparams = hankel_table(n, re * kmax) if table is None else table
+    return _cut(ie, re, h, math.radians(incl), kmax, table, tparams, grids.radial_k,
+                grids.radial, budget)
+
+
+@njit(cache=True, nogil=True)
+def _cut(ie, re, h, incl, kmax, table, tparams, radial_k, radial, budget):
+    """_wavenumber_cut's work, compiled: it runs once a galaxy, and as NumPy calls it
+    held the GIL that the other rendering threads wait for."""
+    ci, si = math.cos(incl), math.sin(incl)
     amp = ie * SQRT2PI * h * re * re
     k = np.linspace(0.0, kmax, 257)
     phi = np.linspace(0.0, 0.5 * math.pi, 33)
     a = np.sqrt(np.cos(phi) ** 2 + (np.sin(phi) * ci) ** 2)
-    # g_n from the galaxy's Hankel table (within 1e-10 of its peak), which the render
-    # then uses too; a table of its own when none is given
-    table, tparams = hankel_table(n, re * kmax) if table is None else table
-    psf = np.abs(np.interp(k, grids.radial_k, grids.radial))
+    psf = np.abs(np.interp(k, radial_k, radial))
     scale = 4.0 * amp * (phi[1] - phi[0]) / (2.0 * math.pi) ** 2
     last = _cut_index(k, a, np.sin(phi), table, tparams, re, si * h, scale, psf, budget)
     if last < 0:  # the whole image is below the budget
-        return float(k[1])
-    return float(k[min(last + 1, k.size - 1)])
+        return k[1]
+    return k[min(last + 1, k.size - 1)]
 
 
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,

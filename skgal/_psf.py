@@ -18,6 +18,7 @@ galaxy's transform by. This module imports nothing from skgal.
   ``P~(0) = 1``.
 """
 
+import functools
 import math
 import numbers
 import warnings
@@ -202,7 +203,7 @@ class MoffatPSF(_PSF):
         # the high-pass part of a power-law wing r^-2beta falls like r^-(2beta + 8)
         return self.alpha * tol ** (-1.0 / (2.0 * self.beta + 8.0))
 
-    @property
+    @functools.cached_property
     def wing_copies(self):
         # sum over j in Z^2, j != 0, of |j|^(-2 beta) = 4 zeta(beta) L(beta, chi_4) (the
         # Dirichlet beta function, from Hurwitz zetas): 9.0 at beta = 1.5, 6.0 at 2,
