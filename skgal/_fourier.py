@@ -43,6 +43,7 @@ narrower than a pixel) the folding would not converge, and ``_render``'s real-sp
 engine is used instead.
 """
 
+import bisect
 import math
 import threading
 from collections import OrderedDict
@@ -91,10 +92,9 @@ FFT_SIZES = (32, 36, 40, 48, 54, 60, 64, 72, 80, 90, 96, 108, 120, 128, 144, 160
 
 
 def _fft_size(n):
-    for size in FFT_SIZES:
-        if size >= n:
-            return size
-    return int(2 ** math.ceil(math.log2(n)))
+    """The smallest allowed transform size >= n (a power of 2 beyond the list)."""
+    i = bisect.bisect_left(FFT_SIZES, n)
+    return FFT_SIZES[i] if i < len(FFT_SIZES) else int(2 ** math.ceil(math.log2(n)))
 
 
 @njit(cache=True)
@@ -657,10 +657,16 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     _fold_high(geom, table, tparams, kern_re, kern_im, kmax if grids.round else math.inf,
                m, reps, d * box, d, (sx - ix) * d, (sy - iy) * d, spectrum)
-    grid = np.fft.irfft2(spectrum, s=(m, m)) / (d * d)
     rows_idx = (np.arange(size) - iy) % m
     cols_idx = (np.arange(size) - ix) % m
-    image = grid[np.ix_(rows_idx, cols_idx)]
+    if 8 * size <= m:
+        # a small patch (the first pass's): the inverse transform along y for its rows
+        # alone, as a matrix product, then along x (numpy's irfft2 is ifft along y,
+        # then irfft along x)
+        waves_y = np.exp(2j * math.pi / m * np.outer(rows_idx, np.arange(m))) / m
+        image = np.fft.irfft(waves_y @ spectrum, n=m, axis=1)[:, cols_idx] / (d * d)
+    else:
+        image = np.fft.irfft2(spectrum, s=(m, m))[np.ix_(rows_idx, cols_idx)] / (d * d)
     # low-pass parts, summed at the pixel centres from fine lattices; their spectra are
     # Hermitian, so the rows ky > 0 count twice and those below are left out
     for length, count, k_hi, k_lo in levels:
