@@ -663,7 +663,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         # a small patch (the first pass's): the inverse transform along y for its rows
         # alone, as a matrix product, then along x (numpy's irfft2 is ifft along y,
         # then irfft along x)
-        waves_y = np.exp(2j * math.pi / m * np.outer(rows_idx, np.arange(m))) / m
+        waves_y = np.exp(2j * math.pi / m * (np.outer(rows_idx, np.arange(m)) % m)) / m
         image = np.fft.irfft(waves_y @ spectrum, n=m, axis=1)[:, cols_idx] / (d * d)
     else:
         image = np.fft.irfft2(spectrum, s=(m, m))[np.ix_(rows_idx, cols_idx)] / (d * d)
