@@ -538,9 +538,10 @@ def shared_grids(psf, d, floor=PSF_FLOOR):
 
 def _fft_cost(m):
     """The inverse FFT of an m x m lattice, in units of one mode of the folded spectrum
-    (about 100 ns): ~5 m^2 log2 m flops at about a flop a nanosecond, with room. Without
-    it a plan with a single Nyquist zone (a galaxy-and-PSF cut) could pick an 8192^2
-    transform over the split."""
+    (about 100 ns when this was set; 35-50 ns since the mode loop was inlined, but
+    re-weighting this and the low-pass cost for that measured no gain): ~5 m^2 log2 m
+    flops at about a flop a nanosecond, with room. Without it a plan with a single Nyquist
+    zone (a galaxy-and-PSF cut) could pick an 8192^2 transform over the split."""
     return m * m * math.log2(m) / 8.0
 
 
