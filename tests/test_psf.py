@@ -473,3 +473,60 @@ def test_the_lattices_kept_between_galaxies_do_not_change_an_image(psf):
         np.testing.assert_array_equal(other, images[0])
     assert small._bytes <= small.CACHE_BYTES and tiny._bytes == 0
     assert shared_grids(psf, 1.0) is shared_grids(psf, 1.0)
+
+
+def test_thin_inclined_discs_do_not_wrap_into_the_faint_pixels_through_heavy_wings():
+    # An inclined disc is also a thin line: its vertical Gaussian has structure on the
+    # window's scale, so the high-pass part that the folded FFT holds runs along the
+    # whole major axis and can reach the period's copies. A Moffat with beta = 2 lights
+    # the stamp's far corners at about 1e-4 of the peak, where the promise counts them;
+    # before the engine measured that tail (_fourier.wrap_check) this corner was 1.5e-3
+    # off. The reference is the quadrature; the promise is 1e-3, and the fix holds 1e-4.
+    galaxy, offset = (0.18, 16.81, 1.945, 0.534, 90.0, 79.06), (0.341, 0.51)
+    image = render(galaxy, MoffatPSF(1.0, 2.0), offset=offset, size=64)
+    r, c = 0, 57
+    assert image[r, c] > 1e-4 * image.max()  # a pixel the promise counts
+    ref = convolved_pixel(c - 31.5 - offset[0], r - 31.5 - offset[1], galaxy,
+                          ("moffat", 1.0, 2.0), 1.0)
+    assert image[r, c] == pytest.approx(ref, rel=RTOL / 10)
+
+
+def test_the_wrap_check_lengthens_the_period_only_where_the_tail_reaches_it():
+    # A thin, edge-on disc's tail is measured at the period's edge and the period
+    # lengthened until its copies are within the budget: the whole image then agrees
+    # with a period of 1024 (where the copies are far beyond the tail) to 1e-6 of the
+    # peak, and a round, face-on disc keeps the plan's period.
+    from skgal import _fourier
+
+    psf = MoffatPSF(2.0, 2.0)
+    grids = _fourier._Grids(psf, 1.0)
+    seen = []
+    check = _fourier.wrap_check
+
+    def spy(periodic, *args):
+        wider = check(periodic, *args)
+        seen.append((periodic.shape[0], wider))
+        return wider
+
+    def draw(galaxy, long_period=False):
+        plan = _fourier.plan
+
+        def long_plan(*args, **kwargs):
+            m, reps, levels = plan(*args, **kwargs)
+            return (max(m, 1024) if args[4] > 8 else m), reps, levels
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_fourier, "wrap_check", spy)
+            if long_period:
+                mp.setattr(_fourier, "plan", long_plan)
+            return _fourier.render_psf(*np.array([galaxy]).T, psf=psf, image_size=64,
+                                       pixel_scale=1.0, grids=grids, tol="peak")[0]
+
+    thin = [0.3, 20.0, 2.0, 0.3, 88.0, 30.0, 0.4, -0.7]
+    image = draw(thin)
+    assert seen[-1][1] is None and len(seen) >= 2  # lengthened, then accepted
+    np.testing.assert_allclose(image, draw(thin, long_period=True), rtol=0,
+                               atol=1e-6 * image.max())
+    seen.clear()
+    draw([0.3, 10.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    assert seen == [(seen[0][0], None)]
