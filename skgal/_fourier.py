@@ -666,12 +666,16 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     units.
     """
     m = periodic.shape[0]
-    c = np.abs((np.arange(m) + m // 2) % m - m // 2)  # distance from index 0, per axis
     r_c = m - stamp
     r_b = min(m // 2 - 1, int(math.floor(r_c)))
-    band, inside = (np.abs(c - r_b) <= 1), (c <= r_b + 1)
-    s_b = max(float(np.abs(periodic[np.ix_(band, inside)]).max()),
-              float(np.abs(periodic[np.ix_(inside, band)]).max()))
+    # the ring's rows and columns (index i is at distance min(i, m - i) from index 0),
+    # and the span of the other axis within it
+    band = [i % m for i in (r_b - 1, r_b, r_b + 1, m - r_b - 1, m - r_b, m - r_b + 1)]
+    rows, cols = periodic[band], periodic[:, band]
+    if r_b + 1 < m // 2:  # the ring lies inside the period: only its span counts
+        span = np.r_[0:r_b + 2, m - r_b - 1:m]
+        rows, cols = rows[:, span], cols[span]
+    s_b = max(float(np.abs(rows).max()), float(np.abs(cols).max()))
     reach = _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1)
     if reach is None:
         return None
@@ -708,7 +712,7 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     The band (chi(k / k_1) - chi(k / k_2)) is the difference of two high-pass parts, so
     it holds the thin disc's tail along the major axis, at the wider window k_2 (see
     :func:`wrap_check`). It is summed directly at the pixels, not by an FFT, so instead
-    of the whole ring its value is measured on a 5 x 5 patch where the major axis meets
+    of the whole ring its value is measured on a 3 x 3 patch where the major axis meets
     the square ring at Chebyshev radius r_b (the period's edge, or the stamp's far edge
     as seen from a copy if nearer): the tail's ridge. ``spectrum`` holds the band's
     rows ky >= 0 (its kernel applied), ``kl`` the lattice's wavenumbers; ``stamp`` and
@@ -719,13 +723,18 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     r_b = min(int(0.5 * period) - 1, int(math.floor(r_c)))
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
     t = r_b / max(abs(cp), abs(sp))
-    grid = np.arange(-2.0, 3.0)
+    grid = np.arange(-1.0, 2.0)
     xs, ys = (t * cp + grid) * d, (t * sp + grid) * d
     count = kl.size // 2
     ex = np.exp(1j * np.outer(xs, kl))
     ey = np.exp(1j * np.outer(ys, kl[count:]))
     ey[:, 0] *= 0.5
-    patch = 2.0 * (ey @ (spectrum @ ex.T)).real / (length * length)
+    if np.isrealobj(spectrum):  # a round PSF's: real products, as in _render_galaxy
+        p = spectrum @ np.concatenate([ex.real, ex.imag]).T
+        patch = ey.real @ p[:, :3] - ey.imag @ p[:, 3:]
+    else:
+        patch = (ey @ (spectrum @ ex.T)).real
+    patch = 2.0 * patch / (length * length)
     reach = _wrap_reach(float(np.abs(patch).max()), r_b, r_c, budget, re, n, b, k_lo * d)
     if reach is None:
         return None
@@ -738,11 +747,14 @@ def _table_reach(re, kmax, d):
     return re * math.sqrt(2.0) * (2 * _alias_reps(kmax, d) + 1) * math.pi / d
 
 
-def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None):
+def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None,
+                   check_wrap=True):
     """One image (size, size) at error ``tol`` (of the face-on central brightness),
     folding the spectrum out to ``kmax``; ``galaxy`` = (I_e, R_e, n, q, i, PA, x, y).
     ``table``: the galaxy's Hankel table and its parameters, if already built (it must
-    reach ``_table_reach(R_e, kmax, d)``); ``b``: its Sérsic constant, if known."""
+    reach ``_table_reach(R_e, kmax, d)``); ``b``: its Sérsic constant, if known.
+    ``check_wrap=False`` skips :func:`wrap_check` and :func:`band_check` (the first
+    pass's loose tolerance is far above the tails they look for)."""
     ie, re, n, q, incl, pa, ox, oy = galaxy
     b = sersic_b(n) if b is None else b
     h = q * re / HZ_DIVISOR
@@ -772,16 +784,17 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
                    (sx - ix) * d, (sy - iy) * d, spectrum)
         rows_idx = (np.arange(size) - iy) % m
         cols_idx = (np.arange(size) - ix) % m
-        if 8 * size <= m:
+        if not check_wrap and 8 * size <= m:
             # a small patch (the first pass's): the inverse transform along y for its rows
             # alone, as a matrix product, then along x (numpy's irfft2 is ifft along y,
-            # then irfft along x). Its tolerance is far above the thin-disc tail that
-            # wrap_check looks for.
+            # then irfft along x). The check needs the whole periodic image.
             waves_y = np.exp(2j * math.pi / m * (np.outer(rows_idx, np.arange(m)) % m)) / m
             image = np.fft.irfft(waves_y @ spectrum, n=m, axis=1)[:, cols_idx] / (d * d)
             break
         periodic = np.fft.irfft2(spectrum, s=(m, m)) / (d * d)
         image = periodic[np.ix_(rows_idx, cols_idx)]
+        if not check_wrap:
+            break
         wider = wrap_check(periodic, stamp, budget, re / d, n, b, k_split * d)
         if wider is None:
             break
@@ -797,7 +810,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
                 low *= kern_re[count:]
             else:
                 low = low * (kern_re[count:] + 1j * kern_im[count:])
-            if k_lo == 0.0:  # the low-pass part: its period holds the whole tail
+            if k_lo == 0.0 or not check_wrap:  # the low-pass part's period holds the tail
                 break
             wanted = band_check(low, kl, length, d, stamp, pa, budget, re / d, n, b, k_lo)
             if wanted is None:
@@ -933,7 +946,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             # one Hankel table for the three passes, reaching the PSF's whole transform
             table = hankel_table(n, _table_reach(re, grids.kmax, d), b)
             scout = _render_galaxy(near, psf, patch, d, box, grids, SCOUT_TOL,
-                                   grids.kmax_for(0.1 * SCOUT_TOL), table, b)
+                                   grids.kmax_for(0.1 * SCOUT_TOL), table, b, False)
             # the scout's pixels err by at most SCOUT_TOL of the central brightness, so
             # the peak is at least its maximum less that; and never aim tighter than
             # TOL: that is what the engine was built for
