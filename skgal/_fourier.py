@@ -712,9 +712,9 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     The band (chi(k / k_1) - chi(k / k_2)) is the difference of two high-pass parts, so
     it holds the thin disc's tail along the major axis, at the wider window k_2 (see
     :func:`wrap_check`). It is summed directly at the pixels, not by an FFT, so instead
-    of the whole ring its value is measured on a 3 x 3 patch where the major axis meets
-    the square ring at Chebyshev radius r_b (the period's edge, or the stamp's far edge
-    as seen from a copy if nearer): the tail's ridge. ``spectrum`` holds the band's
+    of the whole ring its value is measured where the major axis meets the square ring at
+    Chebyshev radius r_b (the period's edge, or the stamp's far edge as seen from a copy
+    if nearer), the tail's ridge, and a pixel inwards along the axis. ``spectrum`` holds the band's
     rows ky >= 0 (its kernel applied), ``kl`` the lattice's wavenumbers; ``stamp`` and
     ``re`` in pixels, ``length`` and ``d`` in length units, ``k_lo`` per length unit.
     """
@@ -723,17 +723,20 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     r_b = min(int(0.5 * period) - 1, int(math.floor(r_c)))
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
     t = r_b / max(abs(cp), abs(sp))
-    grid = np.arange(-1.0, 2.0)
-    xs, ys = (t * cp + grid) * d, (t * sp + grid) * d
+    # two points on the axis a pixel apart (and the grid's two others), so that the
+    # ridge is not read at one point alone
+    xs, ys = np.array([t, t - 1.0]) * cp * d, np.array([t, t - 1.0]) * sp * d
     count = kl.size // 2
-    ex = np.exp(1j * np.outer(xs, kl))
-    ey = np.exp(1j * np.outer(ys, kl[count:]))
-    ey[:, 0] *= 0.5
-    if np.isrealobj(spectrum):  # a round PSF's: real products, as in _render_galaxy
-        p = spectrum @ np.concatenate([ex.real, ex.imag]).T
-        patch = ey.real @ p[:, :3] - ey.imag @ p[:, 3:]
+    phase_x, phase_y = np.outer(xs, kl), np.outer(ys, kl[count:])
+    cy, sy = np.cos(phase_y), np.sin(phase_y)
+    cy[:, 0] *= 0.5
+    sy[:, 0] *= 0.5
+    # Re(ey L ex^T) from real products (cos and sin: numpy's complex exp is slower)
+    p = spectrum @ np.concatenate([np.cos(phase_x), np.sin(phase_x)]).T
+    if np.isrealobj(spectrum):  # a round PSF's
+        patch = cy @ p[:, :2] - sy @ p[:, 2:]
     else:
-        patch = (ey @ (spectrum @ ex.T)).real
+        patch = cy @ (p[:, :2].real - p[:, 2:].imag) - sy @ (p[:, :2].imag + p[:, 2:].real)
     patch = 2.0 * patch / (length * length)
     reach = _wrap_reach(float(np.abs(patch).max()), r_b, r_c, budget, re, n, b, k_lo * d)
     if reach is None:
