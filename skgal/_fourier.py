@@ -39,7 +39,8 @@ Two errors need care, and each is bounded per galaxy before anything is computed
   is measured rather than bounded: an inclined disc's high-pass part also runs along
   its major axis (the thin vertical Gaussian is rough on the window's scale), so the
   folded image's edge is checked and the period lengthened where that tail would
-  reach the copies (:func:`wrap_check`).
+  reach the copies (:func:`wrap_check`; the band between two windows likewise,
+  :func:`band_check`).
 
 No cusp is sampled in real space: the Sérsic cusp lives in ``g_n``'s slow decay,
 which the PSF's transform ends. A PSF is needed: without one (or with one far
@@ -631,8 +632,11 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     return best[1], reps, best[2]
 
 
-#: how many times a galaxy's folded FFT may be redone with a longer period (wrap_check)
+#: how many times a galaxy's folded FFT (or band) may be redone with a longer period
 WRAP_RETRIES = 3
+#: the longest period wrap_check asks for: the folded kernel of a 1024 lattice over 7 x 7
+#: Nyquist zones already takes 200 MB (longer tails than that were not seen)
+WRAP_MAX = 1024
 #: the periodic copies whose thin-disc tails reach a pixel, against the nearest's (the
 #: two along the disc's line, one on each side)
 LINE_COPIES = 2.0
@@ -647,9 +651,9 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     Gaussian (width ``h_z sin i``) has structure on the window's scale, so its high-pass
     part runs along the whole major axis, falling with the Sersic tail times about
     105 / (h_z sin i k_1)^8. For thin, near edge-on discs that reaches a period's copies,
-    and through a heavy-winged PSF (Moffat beta = 2, FWHM 1-2 pixels), whose wings make
-    the faint pixels far from the disc count in the promise, those pixels were up to
-    2e-2 wrong. A bound on the whole of that tail would need periods 2-10 times longer
+    and through a PSF whose wings light the stamp's far corners (Moffat beta = 2-3,
+    FWHM 1-3 pixels), which makes those faint pixels count in the promise, they were up
+    to 1.4e-2 wrong. A bound on the whole of that tail would need periods 2-10 times longer
     for most inclined discs, so the tail is measured instead.
 
     How. ``periodic`` is the m x m periodic image, its index 0 at the galaxy's centre
@@ -657,11 +661,12 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     period's edge, or the stamp's far edge as seen from a copy if that is nearer) is
     the tail there (with the nearest copies' share, so if anything too large). The
     copies lie at least r_c = m - ``stamp`` from any pixel, and between r_b and r_c the
-    tail falls at least as fast as the slower of the Sersic tail's bound
-    (:func:`tail`, whose shape the line follows) and the window's kernel
-    (``CHI_ENV``: the spread of the light that is not smooth). Measured against a
-    period of 1024 on thin, inclined discs through Moffat and Gaussian PSFs, that
-    estimate is 1.5-500 times the true wrap-around. ``stamp`` and ``re`` in pixels;
+    tail is taken to fall at least as fast as the slower of the projected Sersic tail
+    (:func:`_line_fall`, the shape the line follows) and the window's kernel
+    (``CHI_ENV``: the spread of the light that is not smooth). That is measured, not
+    proven: against a period of 1024 on thin, inclined discs through Moffat and
+    Gaussian PSFs, the estimate was 1.4-1000 times the true wrap-around wherever that
+    was at least 1% of the budget. ``stamp`` and ``re`` in pixels;
     ``k1`` (the split, 0 without one) in radians per pixel; ``budget`` in the image's
     units.
     """
@@ -677,32 +682,51 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
         rows, cols = rows[:, span], cols[span]
     s_b = max(float(np.abs(rows).max()), float(np.abs(cols).max()))
     reach = _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1)
-    if reach is None:
+    if reach is None or m >= WRAP_MAX:
         return None
-    return max(_fft_size(int(math.ceil(reach + stamp)) + 1), _fft_size(m + 1))
+    return min(max(_fft_size(int(math.ceil(reach + stamp)) + 1), _fft_size(m + 1)), WRAP_MAX)
+
+
+def _line_fall(r0, r1, re, n, b):
+    """How much a disc's projected tail falls from radius r0 to r1: at most
+    exp(-b ((r1/R_e)^(1/n) - (r0/R_e)^(1/n))) times r1 / r0. Seen edge-on, the line of
+    sight through the disc at distance r adds a factor ~ r^(1 - 1/(2n)) to the face-on
+    profile, so r / r0 bounds it for every n (``tail``'s square root does not for
+    n > 1)."""
+    power = b * ((r1 / re) ** (1.0 / n) - (r0 / re) ** (1.0 / n))
+    return math.exp(-min(power, 700.0)) * r1 / r0
 
 
 def _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1):
     """None if a tail that is ``s_b`` at radius ``r_b`` (with its nearest copies' share)
     is within ``budget`` once summed over the ``LINE_COPIES`` copies at ``r_c``;
-    otherwise the radius where it would be. It falls at least as fast as the slower of
-    the Sersic tail's bound and the window kernel's envelope (rate ``CHI_ENV[1] k1``;
-    ``k1 = 0``: no window). Lengths in pixels."""
+    otherwise the radius where it would be, with a factor 2 to spare, so that one retry
+    is usually enough. It is taken to fall at least as fast as the slower of the
+    projected Sersic tail (:func:`_line_fall`) and the window kernel's envelope (rate
+    ``CHI_ENV[1] k1``; ``k1 = 0``: no window). Lengths in pixels."""
     excess = LINE_COPIES * s_b / budget
     if excess <= 1.0:
         return None
-    t_b = tail(float(r_b), re, n, b)
-    fall = tail(float(r_c), re, n, b) / t_b if t_b > 0.0 else 0.0
     rate = CHI_ENV[1] * k1
+    fall = _line_fall(r_b, r_c, re, n, b)
     if k1 > 0.0:
         fall = max(fall, math.exp(-rate * (r_c - r_b)))
     if excess * fall <= 1.0:
         return None
-    # where both have fallen by 1 / excess from r_b
-    reach = tail_radius(t_b / excess, re, n, b) if t_b > 0.0 else float(r_b)
+    # where both have fallen by 1 / (2 excess) from r_b (the line's by doubling, then
+    # bisection), but no more than 8 times as far out in one step
+    target = 0.5 / excess
+    hi = r_c
+    while _line_fall(r_b, hi, re, n, b) > target and hi < 8.0 * r_c:
+        hi *= 1.25
+    lo = hi / 1.25
+    for _ in range(20):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _line_fall(r_b, mid, re, n, b) > target else (lo, mid)
+    reach = hi
     if k1 > 0.0:
-        reach = max(reach, r_b + math.log(excess) / rate)
-    return reach
+        reach = max(reach, r_b - math.log(target) / rate)
+    return min(reach, 8.0 * r_c)
 
 
 def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
@@ -714,9 +738,10 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     :func:`wrap_check`). It is summed directly at the pixels, not by an FFT, so instead
     of the whole ring its value is measured where the major axis meets the square ring at
     Chebyshev radius r_b (the period's edge, or the stamp's far edge as seen from a copy
-    if nearer), the tail's ridge, and a pixel inwards along the axis. ``spectrum`` holds the band's
-    rows ky >= 0 (its kernel applied), ``kl`` the lattice's wavenumbers; ``stamp`` and
-    ``re`` in pixels, ``length`` and ``d`` in length units, ``k_lo`` per length unit.
+    if nearer), the tail's ridge, and a pixel inwards along the axis. ``spectrum`` holds
+    the band's rows ky >= 0 (its kernel applied), ``kl`` the lattice's wavenumbers;
+    ``stamp`` and ``re`` in pixels, ``length`` and ``d`` in length units, ``k_lo`` per
+    length unit.
     """
     period = length / d  # pixels
     r_c = period - stamp
@@ -780,7 +805,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     budget = tol / PARTS * ie * math.exp(b) * SQRT2PI * h
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     fold_kmax = kmax if grids.round else math.inf
-    for _ in range(WRAP_RETRIES + 1):
+    for attempt in range(WRAP_RETRIES + 1):
         kern_re, kern_im = grids.high(m, reps, k_split)
         spectrum = np.empty((m, m // 2 + 1), dtype=np.complex128)
         _fold_high(geom, table, tparams, kern_re, kern_im, fold_kmax, m, reps, d * box, d,
@@ -799,13 +824,13 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         if not check_wrap:
             break
         wider = wrap_check(periodic, stamp, budget, re / d, n, b, k_split * d)
-        if wider is None:
+        if wider is None or attempt == WRAP_RETRIES:
             break
         m = wider
     # low-pass parts, summed at the pixel centres from fine lattices; their spectra are
     # Hermitian, so the rows ky > 0 count twice and those below are left out
     for length, count, k_hi, k_lo in levels:
-        for _ in range(WRAP_RETRIES + 1):
+        for attempt in range(WRAP_RETRIES + 1):
             kl, kern_re, kern_im, waves = grids.low(length, count, d * box, k_hi, k_lo, size)
             low = np.empty((count + 1, kl.size))
             _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
@@ -816,7 +841,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             if k_lo == 0.0 or not check_wrap:  # the low-pass part's period holds the tail
                 break
             wanted = band_check(low, kl, length, d, stamp, pa, budget, re / d, n, b, k_lo)
-            if wanted is None:
+            if wanted is None or attempt == WRAP_RETRIES:
                 break
             # at least the next quantum of the lattices' periods
             length, count = _low_level(max(wanted, 1.05 * length), k_hi, d)

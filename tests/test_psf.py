@@ -503,8 +503,8 @@ def test_the_wrap_checks_lengthen_the_period_only_where_the_tail_reaches_it(chec
     # lengthened until its copies are within the budget: the whole image then agrees
     # with periods far longer (the folded FFT's 1024, every lattice's doubled), where the
     # copies lie beyond the tail, to 1e-7 of the peak, the error aimed at (without the
-    # checks these two were 2.3e-6 and 7e-7 off, and the first 1.2e-2 of a pixel the
-    # promise counts); a round, face-on disc keeps the plan's periods.
+    # checks these two were 2.3e-6 and 7e-7 of the peak off, the first 1.2e-2 of a pixel
+    # the promise counts); a round, face-on disc keeps the plan's periods.
     from skgal import _fourier
 
     grids = _fourier._Grids(psf, 1.0)
@@ -538,5 +538,21 @@ def test_the_wrap_checks_lengthen_the_period_only_where_the_tail_reaches_it(chec
     np.testing.assert_allclose(image, draw(thin, long_periods=True), rtol=0,
                                atol=1e-7 * image.max())
     seen.clear()
-    draw([0.3, 10.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
-    assert all(wider is None for wider in seen)
+    draw([0.5, 25.0, 2.0, 0.6, 0.0, 0.0, 0.0, 0.0])  # face-on: no line; split with a band
+    assert seen and all(wider is None for wider in seen)
+
+
+def test_a_check_out_of_retries_keeps_the_lattice_it_computed(monkeypatch):
+    # With no retries left, a failing check must leave the part as computed (its period,
+    # its modes and its normalisation together), not half-switched to the longer one.
+    from skgal import _fourier
+
+    psf = GaussianPSF(1.0)
+    galaxy = np.array([[0.8, 26.0, 1.5, 0.3, 87.0, 2.0, 1.3, -1.6]])  # needs a retry
+    grids = _fourier._Grids(psf, 1.0)
+    monkeypatch.setattr(_fourier, "WRAP_RETRIES", 0)
+    kwargs = dict(psf=psf, image_size=64, pixel_scale=1.0, grids=grids, tol="peak")
+    out_of_retries = _fourier.render_psf(*galaxy.T, **kwargs)
+    monkeypatch.setattr(_fourier, "wrap_check", lambda *args: None)
+    monkeypatch.setattr(_fourier, "band_check", lambda *args: None)
+    np.testing.assert_array_equal(out_of_retries, _fourier.render_psf(*galaxy.T, **kwargs))
