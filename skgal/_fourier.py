@@ -738,19 +738,21 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     :func:`wrap_check`). It is summed directly at the pixels, not by an FFT, so instead
     of the whole ring its value is measured where the major axis meets the square ring at
     Chebyshev radius r_b (the period's edge, or the stamp's far edge as seen from a copy
-    if nearer), the tail's ridge, and a pixel inwards along the axis. ``spectrum`` holds
-    the band's rows ky >= 0 (its kernel applied), ``kl`` the lattice's wavenumbers;
-    ``stamp`` and ``re`` in pixels, ``length`` and ``d`` in length units, ``k_lo`` per
-    length unit.
+    if nearer), the tail's ridge, and a pixel inwards along the axis (at both ends for a
+    non-round PSF). ``spectrum`` holds the band's rows ky >= 0 (its kernel applied),
+    ``kl`` the lattice's wavenumbers; ``stamp`` and ``re`` in pixels, ``length`` and
+    ``d`` in length units, ``k_lo`` per length unit.
     """
     period = length / d  # pixels
     r_c = period - stamp
     r_b = min(int(0.5 * period) - 1, int(math.floor(r_c)))
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
     t = r_b / max(abs(cp), abs(sp))
-    # two points on the axis a pixel apart (and the grid's two others), so that the
-    # ridge is not read at one point alone
-    xs, ys = np.array([t, t - 1.0]) * cp * d, np.array([t, t - 1.0]) * sp * d
+    # two points on the axis a pixel apart (and the grid's others), so that the ridge is
+    # not read at one point alone; both ends of the axis for a non-round PSF, whose
+    # image need not be symmetric about the centre
+    ts = np.array([t, t - 1.0] if np.isrealobj(spectrum) else [t, t - 1.0, 1.0 - t, -t])
+    xs, ys = ts * cp * d, ts * sp * d
     count = kl.size // 2
     phase_x, phase_y = np.outer(xs, kl), np.outer(ys, kl[count:])
     cy, sy = np.cos(phase_y), np.sin(phase_y)
@@ -758,10 +760,11 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     sy[:, 0] *= 0.5
     # Re(ey L ex^T) from real products (cos and sin: numpy's complex exp is slower)
     p = spectrum @ np.concatenate([np.cos(phase_x), np.sin(phase_x)]).T
+    k = ts.size
     if np.isrealobj(spectrum):  # a round PSF's
-        patch = cy @ p[:, :2] - sy @ p[:, 2:]
+        patch = cy @ p[:, :k] - sy @ p[:, k:]
     else:
-        patch = cy @ (p[:, :2].real - p[:, 2:].imag) - sy @ (p[:, :2].imag + p[:, 2:].real)
+        patch = cy @ (p[:, :k].real - p[:, k:].imag) - sy @ (p[:, :k].imag + p[:, k:].real)
     patch = 2.0 * patch / (length * length)
     reach = _wrap_reach(float(np.abs(patch).max()), r_b, r_c, budget, re, n, b, k_lo * d)
     if reach is None:
