@@ -651,8 +651,8 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     Gaussian (width ``h_z sin i``) has structure on the window's scale, so its high-pass
     part runs along the whole major axis, falling with the Sersic tail times about
     105 / (h_z sin i k_1)^8. For thin, near edge-on discs that reaches a period's copies,
-    and through a PSF whose wings light the stamp's far corners (Moffat beta = 2-3,
-    FWHM 1-3 pixels), which makes those faint pixels count in the promise, they were up
+    and where the PSF lights faint pixels away from the disc enough for the promise to
+    count them (Moffats with beta = 2-3 and Gaussians, FWHM 1-3 pixels), those were up
     to 1.4e-2 wrong. A bound on the whole of that tail would need periods 2-10 times longer
     for most inclined discs, so the tail is measured instead.
 
