@@ -822,11 +822,11 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             waves_y = np.exp(2j * math.pi / m * (np.outer(rows_idx, np.arange(m)) % m)) / m
             image = np.fft.irfft(waves_y @ spectrum, n=m, axis=1)[:, cols_idx] / (d * d)
             break
-        periodic = np.fft.irfft2(spectrum, s=(m, m)) / (d * d)
-        image = periodic[np.ix_(rows_idx, cols_idx)]
+        periodic = np.fft.irfft2(spectrum, s=(m, m))  # times d^2 (scaled where read)
+        image = periodic[np.ix_(rows_idx, cols_idx)] / (d * d)
         if not check_wrap:
             break
-        wider = wrap_check(periodic, stamp, budget, re / d, n, b, k_split * d)
+        wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d)
         if wider is None or attempt == WRAP_RETRIES:
             break
         m = wider
