@@ -653,7 +653,7 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     105 / (h_z sin i k_1)^8. For thin, near edge-on discs that reaches a period's copies,
     and where the PSF lights faint pixels away from the disc enough for the promise to
     count them (Moffats with beta = 2-3 and Gaussians, FWHM 1-3 pixels), those were up
-    to 1.4e-2 wrong. A bound on the whole of that tail would need periods 2-10 times longer
+    to 2.6e-2 wrong. A bound on the whole of that tail would need periods 2-10 times longer
     for most inclined discs, so the tail is measured instead.
 
     How. ``periodic`` is the m x m periodic image, its index 0 at the galaxy's centre
