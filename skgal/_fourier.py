@@ -483,7 +483,10 @@ class _Grids:
                 return self._kernels[key]
         value = build()
         size = sum(a.nbytes for a in value if isinstance(a, np.ndarray))
-        if size > self.CACHE_BYTES // 4:  # a rare huge lattice: used once, not kept
+        # a rare huge lattice is used once, not kept. Half the cap, not less: a thin disc's
+        # wrap check can ask for a 720 lattice over 5 x 5 zones (52 MB), which every such
+        # disc then needs again (0.1 s to build)
+        if size > self.CACHE_BYTES // 2:
             return value
         with self._lock:
             if key not in self._kernels:
