@@ -645,7 +645,7 @@ WRAP_MAX = 1024
 LINE_COPIES = 2.0
 
 
-def wrap_check(periodic, stamp, budget, re, n, b, k1):
+def wrap_check(periodic, stamp, budget, re, n, b, k1, wing=None):
     """None if the folded high-pass part's wrap-around is within ``budget`` at the stamp's
     pixels; otherwise a longer period (an FFT size) that would bring it there.
 
@@ -671,8 +671,24 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     Gaussian PSFs, the estimate was 1.4-1000 times the true wrap-around wherever that
     was at least 1% of the budget. ``stamp`` and ``re`` in pixels;
     ``k1`` (the split, 0 without one) in radians per pixel; ``budget`` in the image's
-    units.
+    units; ``wing``: the PSF's ``wing_power``, if it has a power-law wing (see
+    :func:`tail_fall`).
     """
+    m = periodic.shape[0]
+    if m >= WRAP_MAX:
+        return None
+    s_b, r_b, r_c = ring_max(periodic, stamp)
+    reach = _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1, wing)
+    if reach is None:
+        return None
+    return min(max(_fft_size(int(math.ceil(reach + stamp)) + 1), _fft_size(m + 1)), WRAP_MAX)
+
+
+def ring_max(periodic, stamp):
+    """(s_b, r_b, r_c): the largest |value| of the m x m periodic image (index 0 at the
+    galaxy's centre) on the square ring at Chebyshev radius r_b, the period's edge or the
+    stamp's far edge as seen from a copy if nearer, and r_c = m - ``stamp``, the least
+    distance from a copy to a pixel (pixels)."""
     m = periodic.shape[0]
     r_c = m - stamp
     r_b = min(m // 2 - 1, int(math.floor(r_c)))
@@ -683,11 +699,22 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1):
     if r_b + 1 < m // 2:  # the ring lies inside the period: only its span counts
         span = np.r_[0:r_b + 2, m - r_b - 1:m]
         rows, cols = rows[:, span], cols[span]
-    s_b = max(float(np.abs(rows).max()), float(np.abs(cols).max()))
-    reach = _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1)
-    if reach is None or m >= WRAP_MAX:
-        return None
-    return min(max(_fft_size(int(math.ceil(reach + stamp)) + 1), _fft_size(m + 1)), WRAP_MAX)
+    return max(float(np.abs(rows).max()), float(np.abs(cols).max())), r_b, r_c
+
+
+def tail_fall(r_b, r_c, re, n, b, k1, wing=None):
+    """The least a wrap-around tail is taken to fall from radius r_b to r_c (pixels):
+    the slowest of the projected Sersic tail (:func:`_line_fall`), the window kernel's
+    envelope (rate ``CHI_ENV[1] k1``, ``k1`` in radians per pixel; 0: no window) and, for
+    a PSF with a power-law wing r^-``wing``, the light it scatters: that wing itself
+    without a window (a compact galaxy's whole tail is its light through the wing), its
+    high-pass part, r^-(``wing`` + 8), with one."""
+    fall = _line_fall(r_b, r_c, re, n, b)
+    if k1 > 0.0:
+        fall = max(fall, math.exp(-CHI_ENV[1] * k1 * (r_c - r_b)))
+    if wing is not None:
+        fall = max(fall, (r_c / r_b) ** -(wing if k1 == 0.0 else wing + 8.0))
+    return fall
 
 
 def _line_fall(r0, r1, re, n, b):
@@ -700,22 +727,18 @@ def _line_fall(r0, r1, re, n, b):
     return math.exp(-min(power, 700.0)) * r1 / r0
 
 
-def _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1):
+def _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1, wing=None):
     """None if a tail that is ``s_b`` at radius ``r_b`` (with its nearest copies' share)
     is within ``budget`` once summed over the ``LINE_COPIES`` copies at ``r_c``;
     otherwise the radius where it would be, with a factor 2 to spare, so that one retry
     is usually enough. It is taken to fall at least as fast as the slower of the
     projected Sersic tail (:func:`_line_fall`) and the window kernel's envelope (rate
-    ``CHI_ENV[1] k1``; ``k1 = 0``: no window). Lengths in pixels."""
+    ``CHI_ENV[1] k1``; ``k1 = 0``: no window), and the PSF's wing (:func:`tail_fall`).
+    Lengths in pixels."""
     excess = LINE_COPIES * s_b / budget
-    if excess <= 1.0:
+    if excess <= 1.0 or excess * tail_fall(r_b, r_c, re, n, b, k1, wing) <= 1.0:
         return None
     rate = CHI_ENV[1] * k1
-    fall = _line_fall(r_b, r_c, re, n, b)
-    if k1 > 0.0:
-        fall = max(fall, math.exp(-rate * (r_c - r_b)))
-    if excess * fall <= 1.0:
-        return None
     # where both have fallen by 1 / (2 excess) from r_b (the line's by doubling, then
     # bisection), but no more than 8 times as far out in one step
     target = 0.5 / excess
@@ -729,10 +752,12 @@ def _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1):
     reach = hi
     if k1 > 0.0:
         reach = max(reach, r_b - math.log(target) / rate)
+    if wing is not None:
+        reach = max(reach, r_b * target ** (-1.0 / (wing if k1 == 0.0 else wing + 8.0)))
     return min(reach, 8.0 * r_c)
 
 
-def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
+def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo, wing=None):
     """None if the band's wrap-around is within ``budget`` at the stamp's pixels;
     otherwise a longer period (a length) that would bring it there.
 
@@ -744,7 +769,7 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     if nearer), the tail's ridge, and a pixel inwards along the axis (at both ends for a
     non-round PSF). ``spectrum`` holds the band's rows ky >= 0 (its kernel applied),
     ``kl`` the lattice's wavenumbers; ``stamp`` and ``re`` in pixels, ``length`` and
-    ``d`` in length units, ``k_lo`` per length unit.
+    ``d`` in length units, ``k_lo`` per length unit; ``wing`` as :func:`wrap_check`'s.
     """
     period = length / d  # pixels
     r_c = period - stamp
@@ -769,7 +794,8 @@ def band_check(spectrum, kl, length, d, stamp, pa, budget, re, n, b, k_lo):
     else:
         patch = cy @ (p[:, :k].real - p[:, k:].imag) - sy @ (p[:, :k].imag + p[:, k:].real)
     patch = 2.0 * patch / (length * length)
-    reach = _wrap_reach(float(np.abs(patch).max()), r_b, r_c, budget, re, n, b, k_lo * d)
+    reach = _wrap_reach(float(np.abs(patch).max()), r_b, r_c, budget, re, n, b, k_lo * d,
+                        wing)
     if reach is None:
         return None
     return (stamp + reach) * d
@@ -809,6 +835,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     # the wrap checks' budget: a part's share of tol, which is a fraction of the face-on
     # central surface brightness
     budget = tol / PARTS * ie * math.exp(b) * SQRT2PI * h
+    wing = getattr(psf, "wing_power", None)
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     fold_kmax = kmax if grids.round else math.inf
     for attempt in range(WRAP_RETRIES + 1):
@@ -829,7 +856,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         image = periodic[np.ix_(rows_idx, cols_idx)] / (d * d)
         if not check_wrap:
             break
-        wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d)
+        wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing)
         if wider is None or attempt == WRAP_RETRIES:
             break
         m = wider
@@ -846,7 +873,8 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
                 low = low * (kern_re[count:] + 1j * kern_im[count:])
             if k_lo == 0.0 or not check_wrap:  # the low-pass part's period holds the tail
                 break
-            wanted = band_check(low, kl, length, d, stamp, pa, budget, re / d, n, b, k_lo)
+            wanted = band_check(low, kl, length, d, stamp, pa, budget, re / d, n, b, k_lo,
+                                wing)
             if wanted is None or attempt == WRAP_RETRIES:
                 break
             # at least the next quantum of the lattices' periods

@@ -89,6 +89,10 @@ class _PSF:
     #: exponentially or faster
     wing_copies = 8.0
 
+    #: the power p of a power-law wing P ~ r^-p (None: the PSF falls at least
+    #: exponentially), with which the Fourier engine's wrap checks carry a tail outwards
+    wing_power = None
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._key()[1:])
         return f"{type(self).__name__}({args})"
@@ -202,6 +206,10 @@ class MoffatPSF(_PSF):
     def core_radius(self, tol):
         # the high-pass part of a power-law wing r^-2beta falls like r^-(2beta + 8)
         return self.alpha * tol ** (-1.0 / (2.0 * self.beta + 8.0))
+
+    @property
+    def wing_power(self):
+        return 2.0 * self.beta
 
     @functools.cached_property
     def wing_copies(self):
