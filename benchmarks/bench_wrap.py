@@ -14,8 +14,8 @@ break the promise, and the time per image of each. Also: how many times the chec
 lengthened the fold and the band ("retries", fold/band, over the galaxies), and the
 fold's estimate of its wrap-around (``ring_max`` carried out by ``tail_fall``, times
 ``LINE_COPIES``) against the true one (the image without checks against the same with
-the fold's period alone made 1024), where that is at least 1% of the budget: it must not
-fall below 1.
+the fold's period alone made 1024), where that is at least a tenth of the budget: it must
+not fall below 1.
 
 Galaxies: thin (q 0.2-0.5), inclined 70-90 degrees, n 1-2, R_e 5-30 pixels, uniform
 position angles, offsets within 3 pixels; 64x64 pixel means, ``tol="peak"`` (the
@@ -117,13 +117,14 @@ def main():
             mode["long"] = False
             # the fold's estimate against its true wrap-around: the image without the
             # checks against the same with the fold's period alone made 1024, where that
-            # is at least 1% of the budget
+            # is at least a tenth of the budget (below 1-3% the difference is round-off
+            # and the Hankel table's 1e-10, not wrap-around)
             mode.update(long=True, check=False, fold_only=True)
             fold_only = _fourier.render_psf(*table, **kwargs)
             mode.update(long=False, check=True, fold_only=False)
             true = np.abs(results["without"][0] - fold_only).max(axis=(1, 2))
             mine = [est / err for (est, budget), err in zip(estimates, true)
-                    if err >= 0.01 * budget]
+                    if err >= 0.1 * budget]
             ratios += mine
             peak = reference.max(axis=(1, 2))[:, None, None]
             bright = reference > 1e-4 * peak
@@ -138,7 +139,7 @@ def main():
             print(row + f" {counted:>8s} {span:>16s}", flush=True)
         if ratios:
             print(f"the fold's estimate / its true wrap-around, over {len(ratios)} galaxies "
-                  f"where that was >= 1% of the budget: {min(ratios):.2f} to {max(ratios):.0f}")
+                  f"where that was >= 1/10 of the budget: {min(ratios):.2f} to {max(ratios):.0f}")
     finally:
         _fourier.plan, _fourier.wrap_check, _fourier.band_check = plan, check, band
 

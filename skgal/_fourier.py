@@ -666,10 +666,11 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1, wing=None):
     copies lie at least r_c = m - ``stamp`` from any pixel, and between r_b and r_c the
     tail is taken to fall at least as fast as the slower of the projected Sersic tail
     (:func:`_line_fall`, the shape the line follows) and the window's kernel
-    (``CHI_ENV``: the spread of the light that is not smooth). That is measured, not
-    proven: against a period of 1024 on thin, inclined discs through Moffat and
-    Gaussian PSFs, the estimate was 1.4-1000 times the true wrap-around wherever that
-    was at least 1% of the budget. ``stamp`` and ``re`` in pixels;
+    (``CHI_ENV``: the spread of the light that is not smooth), and a power-law PSF
+    wing's (:func:`tail_fall`). That is measured, not proven: against a period of 1024
+    the estimate was 1.8-2000 times the true wrap-around wherever that was at least a
+    tenth of the budget (``benchmarks/bench_wrap.py`` reports it). ``stamp`` and ``re``
+    in pixels;
     ``k1`` (the split, 0 without one) in radians per pixel; ``budget`` in the image's
     units; ``wing``: the PSF's ``wing_power``, if it has a power-law wing (see
     :func:`tail_fall`).
