@@ -253,3 +253,41 @@ def test_pixels_the_finite_differences_refuse_match_quadrature():
         ref = pixel_mean(*sky(r, c, size, 1.0), 1.0, *galaxy, 0.0)
         assert ref > 1e-6 * peak  # inside the accuracy promise's range
         assert image[r, c] == pytest.approx(ref, rel=RTOL / 10), (r, c)
+
+
+def test_gauss_tail_matches_erfc():
+    """The strip columns' normal tails (Cephes' rational erfc times a Gaussian that the
+    caller supplies) against the standard library's erfc, on both branches."""
+    from skgal._render import _gauss_tail
+
+    for u in np.concatenate([np.linspace(0.0, 9.0, 2001), [math.sqrt(2.0), 8.999]]):
+        reference = 0.5 * math.erfc(u / math.sqrt(2.0))
+        assert _gauss_tail(u, math.exp(-0.5 * u * u)) == pytest.approx(reference, rel=1e-13)
+    assert _gauss_tail(9.01, math.exp(-0.5 * 9.01 ** 2)) == 0.0
+
+
+@pytest.mark.parametrize("n, re", [(0.5, 5.0), (1.0, 12.0), (2.0, 30.0)])
+@pytest.mark.parametrize("xa, xb", [(0.0, 1.0), (1.0, 2.0), (-0.5, 0.5), (-3.0, -2.0),
+                                    (20.0, 21.0)])
+def test_edge_on_strip_in_polar_form_matches_nested_quadrature(n, re, xa, xb):
+    """The edge-on column means' polar form against the double integral of the profile
+    over the strip, nested adaptive quadrature in x and Y."""
+    from scipy.integrate import quad
+
+    from skgal._render import MAX_PANELS, _edge_on_strip
+
+    b = sersic_b(n)
+
+    def profile(r):
+        return math.exp(-b * ((r / re) ** (1.0 / n) - 1.0))
+
+    def projected(x):  # A(x) = 2 Int_0^inf S(sqrt(x^2 + Y^2)) dY
+        return 2.0 * quad(lambda y: profile(math.hypot(x, y)), 0.0, np.inf, epsabs=0.0,
+                          epsrel=1e-11, limit=200)[0]
+
+    breaks = [p for p in (0.0,) if xa < p < xb]
+    expected = quad(projected, xa, xb, points=breaks or None, epsabs=0.0, epsrel=1e-10,
+                    limit=200)[0]
+    geom = (1.0, re, n, b, 0.3 * re / 1.177, 0.0, 1.0, 1.0)
+    ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
+    assert _edge_on_strip(xa, xb, geom, 1.0, ws) == pytest.approx(expected, rel=1e-7)
