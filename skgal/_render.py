@@ -26,7 +26,8 @@ adaptive integration in ``x'`` elsewhere. Near the minor axis, where the image i
 smooth, an aligned galaxy's columns are integrated a whole column of pixels at a time
 (the profile integrated across the column, the kernel over each pixel's rows), and
 other pixels there exactly. Edge-on, each column's ``x'``-mean is one integral over
-radius (the strip's polar form, _edge_on_strip).
+radius (the strip's polar form, _edge_on_strip); face-on, so is each pixel the
+finite differences cannot take (_face_on_pixel).
 """
 
 import math
@@ -550,6 +551,92 @@ def _edge_on_strip(xa, xb, geom, d, ws):
     return _polar_strip(0.0, -xa, geom, d, ws) + _polar_strip(0.0, xb, geom, d, ws)
 
 
+# Face-on pixels in polar form. Face-on, the image is radial, I_e sqrt(2 pi) h S(r), and
+# a pixel's integral is Int S(r) r theta(r) dr over the radii that meet it, theta the
+# angle of the circle of radius r inside the pixel. Split into quadrants about the
+# centre and reflected into the first, a box [a0, a1] x [b0, b1] holds the arc
+#
+#     theta(r) = max(0, min(acos(a0/r), asin(b1/r)) - max(acos(a1/r), asin(b0/r)))
+#
+# (ratios clipped at 1). theta is smooth between the radii of the box's edges and
+# corners, and rises like sqrt(r - p) just past each such radius p, so each piece
+# [p, p'] is taken in s with r = p + s^2.
+
+@njit(cache=True, nogil=True, inline="always")
+def _panel_box(args, lo, hi, xs, fx):
+    base, a0, a1, b0, b1, inv_re2, half_inv_n, b = args
+    _kronrod_nodes(lo, hi, 15, xs)
+    for k in range(15):
+        s = xs[k]
+        r = base + s * s
+        upper = min(math.acos(min(1.0, a0 / r)), math.asin(min(1.0, b1 / r)))
+        lower = max(math.acos(min(1.0, a1 / r)), math.asin(min(1.0, b0 / r)))
+        theta = max(0.0, upper - lower)
+        fx[k] = _profile(r * r, inv_re2, half_inv_n, b) * r * theta * 2.0 * s
+    return _kronrod_sum(fx, lo, hi, 15)
+
+
+@njit(cache=True, nogil=True)
+def _quadrant_box(a0, a1, b0, b1, re, n, b, atol, ws):
+    """Int S / I_e over [a0, a1] x [b0, b1] (0 <= a0 < a1, 0 <= b0 < b1)."""
+    work, points, xs, fx = ws
+    rmax = re * (TAIL_EFOLDS / b + 1.0) ** n
+    near = math.sqrt(a0 * a0 + b0 * b0)
+    far = min(math.sqrt(a1 * a1 + b1 * b1), rmax)
+    if not far > near:
+        return 0.0
+    m = 0
+    for p in (near, far, a0, a1, b0, b1, math.sqrt(a0 * a0 + b1 * b1),
+              math.sqrt(a1 * a1 + b0 * b0)):
+        if near <= p <= far:
+            points[m] = p
+            m += 1
+    points[:m].sort()
+    inv_re2 = 1.0 / (re * re)
+    half_inv_n = 0.5 / n
+    total = 0.0
+    for k in range(m - 1):
+        base = points[k]
+        if not points[k + 1] > base:
+            continue
+        args = (base, a0, a1, b0, b1, inv_re2, half_inv_n, b)
+        s_top = math.sqrt(points[k + 1] - base)
+        _qag_set(work, 0, 0.0, s_top, _panel_box(args, 0.0, s_top, xs, fx))
+        j = _qag_worst(work, 1, PIXEL_RTOL, atol)
+        count = 1
+        while j >= 0:
+            lo, hi = work[0, j], work[1, j]
+            mid = 0.5 * (lo + hi)
+            _qag_set(work, j, lo, mid, _panel_box(args, lo, mid, xs, fx))
+            _qag_set(work, count, mid, hi, _panel_box(args, mid, hi, xs, fx))
+            count += 1
+            j = _qag_worst(work, count, PIXEL_RTOL, atol)
+        total += _qag_total(work, count)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _face_on_pixel(x, y, d, geom, ws):
+    """Mean surface brightness over the pixel of side d centred on (x, y) from a
+    face-on galaxy's centre, exactly (in polar form, one quadrant at a time)."""
+    ie, re, n, b, h = geom[0], geom[1], geom[2], geom[3], geom[4]
+    # the pixel's share of FLOOR times the peak (the face-on centre, exp(b) here)
+    atol = FLOOR * math.exp(b) * d * d
+    total = 0.0
+    for sx in (1.0, -1.0):
+        a0 = max(sx * (x - 0.5 * d) if sx > 0 else -(x + 0.5 * d), 0.0)
+        a1 = sx * (x + 0.5 * d) if sx > 0 else -(x - 0.5 * d)
+        if not a1 > a0:
+            continue
+        for sy in (1.0, -1.0):
+            b0 = max(y - 0.5 * d if sy > 0 else -(y + 0.5 * d), 0.0)
+            b1 = y + 0.5 * d if sy > 0 else -(y - 0.5 * d)
+            if not b1 > b0:
+                continue
+            total += _quadrant_box(a0, a1, b0, b1, re, n, b, atol, ws)
+    return ie * SQRT2PI * h * total / (d * d)
+
+
 # Columns at once. When the position angle is a multiple of 90 degrees, every pixel
 # of an image column (in x', y') sees the same profile S(sqrt(X^2 + Y^2)) along its
 # line of sight; only the Gaussian kernel moves, by d / cos i per row. So a whole
@@ -1027,13 +1114,24 @@ def _centre_grid(geom, cos_pa, sin_pa, sym, size, pad, d, grid, ws, cw, ox, oy):
                 else:  # x' = +-y: row j of the image, column k
                     _store(grid, j, k, column[k], MIRROR)
         return
+    face_on = geom[6] == 0.0
+    if face_on:  # the profile itself, as _los gives it, without _los' setup per pixel
+        ie, re, n, b, h = geom[0], geom[1], geom[2], geom[3], geom[4]
+        rmax2 = (re * (TAIL_EFOLDS / b + 1.0) ** n) ** 2
+        pref = ie * SQRT2PI * h
+        inv_re2 = 1.0 / (re * re)
+        half_inv_n = 0.5 / n
     for k in range(_n_unique(m, sym)):
         r, c = _unique_pixel(k, m, sym)
         x = (c - pad - half) * d - ox
         y = (r - pad - half) * d - oy
         xp = x * cos_pa + y * sin_pa
         yp = -x * sin_pa + y * cos_pa
-        v = _los(xp, _GAUSS_KERNEL, yp, 0.0, 0.0, geom, ws)
+        if face_on:
+            v = 0.0 if xp * xp >= rmax2 else pref * _profile(xp * xp + yp * yp, inv_re2,
+                                                             half_inv_n, b)
+        else:
+            v = _los(xp, _GAUSS_KERNEL, yp, 0.0, 0.0, geom, ws)
         _store(grid, r, c, v, sym)
 
 
@@ -1186,7 +1284,10 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         yp = -x * sin_pa + y * cos_pa
         axis_distance = math.sqrt(xp * xp + yp * yp) if sin_i == 0.0 else abs(xp)
         if axis_distance <= own * (1.0 + 1e-9):  # pixels with an edge on the axis too
-            value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
+            if sin_i == 0.0:
+                value = _face_on_pixel(x, y, d, geom, ws)
+            else:
+                value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
             routes[3] += 1
             _store(out, r, c, value, sym)
             continue
@@ -1214,6 +1315,10 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
             k_last[j] = max(k_last[j], row)
             pending[r, c] = True
             continue
+        elif sin_i == 0.0 and (not smooth or not value > 0.0
+                               or abs(fourth) > FD_RTOL * value):
+            value = _face_on_pixel(x, y, d, geom, ws)  # exact, and cheaper than the rules
+            routes[3] += 1
         elif not smooth or not value > 0.0 or abs(fourth) > FD_RTOL * value:
             # Two independent estimates that agree are accepted: 3x3 Gauss-Legendre
             # against the finite differences (when usable), else against 4x4.

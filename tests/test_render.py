@@ -291,3 +291,36 @@ def test_edge_on_strip_in_polar_form_matches_nested_quadrature(n, re, xa, xb):
     geom = (1.0, re, n, b, 0.3 * re / 1.177, 0.0, 1.0, 1.0)
     ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
     assert _edge_on_strip(xa, xb, geom, 1.0, ws) == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.parametrize("n, re", [(0.5, 5.0), (1.0, 12.0), (2.0, 5.0)])
+@pytest.mark.parametrize("x, y", [(0.5, 0.5), (0.0, 0.0), (0.3, -0.2), (-1.5, 2.5),
+                                  (2.5, 0.0), (14.5, -3.5)])
+def test_face_on_pixel_in_polar_form_matches_nested_quadrature(n, re, x, y):
+    """A face-on pixel's mean, in polar form, against the profile integrated over the
+    pixel's square by nested adaptive quadrature (split at the centre's axes)."""
+    from scipy.integrate import quad
+
+    from skgal._render import MAX_PANELS, _face_on_pixel
+
+    b = sersic_b(n)
+    ie, q, d = 0.7, 0.4, 1.0
+    h = q * re / 1.177
+
+    def profile(u, v):
+        return math.exp(-b * ((math.hypot(u, v) / re) ** (1.0 / n) - 1.0))
+
+    def cuts(lo, hi):
+        return [lo] + ([0.0] if lo < 0.0 < hi else []) + [hi]
+
+    total = 0.0
+    xs, ys = cuts(x - d / 2, x + d / 2), cuts(y - d / 2, y + d / 2)
+    for x0, x1 in zip(xs[:-1], xs[1:]):
+        for y0, y1 in zip(ys[:-1], ys[1:]):
+            total += quad(lambda u: quad(lambda v: profile(u, v), y0, y1, epsabs=0.0,
+                                         epsrel=1e-12, limit=200)[0],
+                          x0, x1, epsabs=0.0, epsrel=1e-11, limit=200)[0]
+    expected = ie * math.sqrt(2.0 * math.pi) * h * total / d ** 2
+    geom = (ie, re, n, b, h, 1.0, 0.0, 1.0)
+    ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
+    assert _face_on_pixel(x, y, d, geom, ws) == pytest.approx(expected, rel=1e-7)
