@@ -1304,6 +1304,11 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         fourth = -17.0 / 5760.0 * (dx4 + dy4) + dxy / 576.0
         value = f0 + (dxx + dyy) / 24.0 + fourth
         smooth = axis_distance >= stencil
+        converged = value > 0.0 and abs(fourth) <= FD_RTOL * value
+        if smooth and converged:
+            routes[0] += 1
+            _store(out, r, c, value, sym)
+            continue
         # Too faint to matter: every value in the stencil is below FAINT * peak, which
         # bounds the absolute error of the estimate (its series may still diverge).
         faint = grid[gr - 2:gr + 3, gc - 2:gc + 3].max() < FAINT * peak
