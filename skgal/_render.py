@@ -54,7 +54,8 @@ MAX_COLUMN_PANELS = 400
 COLUMN_RTOL = 1e-4  # per row of a column integral, as LOS_RTOL
 RAW = 8  # raw breakpoints sit at points[RAW:], mapped ones are written from points[0]
 LOS_RULE = 15
-# A column (or strip column) integrates Y over its rows' kernel centres widened by this
+# A column (or strip column) integrates Y over its rows' kernel centres, and Y = 0 (the
+# profile's peak: a compact profile can outshine a kernel's tail there), widened by this
 # many kernel widths each way. What a row leaves out is the kernel's weight beyond 6
 # widths, Phi(-6) = 1e-9, times a profile that falls away from Y = 0 (on the far side
 # of Y = 0, each point's mirror image is inside the range and nearer the row), so about
@@ -119,7 +120,7 @@ def _phi_diff(u, v):
 
 # Cephes' erfc (ndtr.c, S. L. Moshier, BSD-licensed as in SciPy): for 1 <= x < 8,
 # erfc(x) = exp(-x^2) P(x) / Q(x) (Q monic); for |x| < 1, erf(x) = x T(x^2) / U(x^2)
-# (U monic). Relative error about 1e-15 (tests/test_render.py checks it against math.erfc).
+# (U monic). Relative error below 1e-13 (tests/test_render.py checks it against math.erfc).
 _ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
            4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
            9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
@@ -338,10 +339,16 @@ def _los(x, kernel, y0, ya, yb, geom, ws):
             if sigma < 1e-7 * max(a, abs(yc)):  # kernel narrower than anything: a delta
                 return ie * SQRT2PI * h / cos_i * _profile(x2 + yc * yc, inv_re2, half_inv_n, b)
             pref = ie / sin_i
-            lo = max(-ymax, yc - 9.0 * sigma)
-            hi = min(ymax, yc + 9.0 * sigma)
-            points[RAW + npts] = yc
-            npts += 1
+            # from the kernel's reach or the profile's peak at Y = 0, whichever is
+            # further: a compact profile can outshine the kernel's tail there
+            lo = max(-ymax, min(yc, 0.0) - 9.0 * sigma)
+            hi = min(ymax, max(yc, 0.0) + 9.0 * sigma)
+            # the kernel's reach as breakpoints too, so that no panel wider than it
+            # holds the kernel (its nodes could miss it)
+            points[RAW] = yc
+            points[RAW + 1] = yc - 9.0 * sigma
+            points[RAW + 2] = yc + 9.0 * sigma
+            npts = 3
         else:
             ya_ = ya / cos_i
             yb_ = yb / cos_i
@@ -351,15 +358,17 @@ def _los(x, kernel, y0, ya, yb, geom, ws):
                 hi = min(ymax, yb_)
                 flat = True
             else:
-                lo = max(-ymax, ya_ - 9.0 * sigma)
-                hi = min(ymax, yb_ + 9.0 * sigma)
+                lo = max(-ymax, min(ya_, 0.0) - 9.0 * sigma)
+                hi = min(ymax, max(yb_, 0.0) + 9.0 * sigma)
                 points[RAW] = ya_
                 points[RAW + 1] = yb_
-                npts = 2
+                points[RAW + 2] = ya_ - 9.0 * sigma  # the kernel's reach, as above
+                points[RAW + 3] = yb_ + 9.0 * sigma
+                npts = 4
                 if 6.0 * sigma < yb_ - ya_:  # resolve edges much narrower than the box
-                    points[RAW + 2] = ya_ + 3.0 * sigma
-                    points[RAW + 3] = yb_ - 3.0 * sigma
-                    npts = 4
+                    points[RAW + 4] = ya_ + 3.0 * sigma
+                    points[RAW + 5] = yb_ - 3.0 * sigma
+                    npts = 6
     if not hi > lo:
         return 0.0
     if abs(x) < a:  # the cusp at Y = 0 is smooth in t unless the line nearly meets it
@@ -504,7 +513,8 @@ def _polar_piece(base, top, x0, x1, re, n, b, atol, ws):
     work, points, xs, fx = ws
     args = (base, x0, x1, 1.0 / (re * re), 0.5 / n, b)
     s_top = math.sqrt(top - base)
-    # breakpoints where the profile changes scale: a quarter, one and four R_e out
+    # breakpoints where the profile may change scale: a quarter, one and four R_e past
+    # the piece's start
     m = 0
     lo = 0.0
     for reach in (0.25, 1.0, 4.0):
@@ -761,7 +771,7 @@ def _columns_resolve(geom, n_rows, top, d):
         return False
     sigma = h * sin_i / cos_i
     rmax = re * (TAIL_EFOLDS / b + 1.0) ** n
-    lo = max(-rmax, (top - (n_rows - 1) * d) / cos_i - COLUMN_REACH * sigma)
+    lo = max(-rmax, min((top - (n_rows - 1) * d) / cos_i, 0.0) - COLUMN_REACH * sigma)
     hi = min(rmax, top / cos_i + COLUMN_REACH * sigma)
     return hi - lo <= PANEL_SIGMAS * sigma * (MAX_COLUMN_PANELS // 4)
 
@@ -854,7 +864,7 @@ def _column(x, geom, n_rows, top, d, cw, out):
     if x * x >= rmax * rmax:
         return
     ymax = math.sqrt(rmax * rmax - x * x)
-    lo = max(-ymax, lowest - COLUMN_REACH * sigma)
+    lo = max(-ymax, min(lowest, 0.0) - COLUMN_REACH * sigma)
     hi = min(ymax, centre0 + COLUMN_REACH * sigma)
     if not hi > lo:
         return
@@ -1027,7 +1037,7 @@ def _strip_column(x_near, x_far, at_axis, geom, n_rows, top, d, sw, out, check):
     if x_near * x_near >= rmax * rmax:
         return
     ymax = math.sqrt(rmax * rmax - x_near * x_near)
-    lo = max(-ymax, (top_edge - n_rows * d) / cos_i - COLUMN_REACH * sigma)
+    lo = max(-ymax, min((top_edge - n_rows * d) / cos_i, 0.0) - COLUMN_REACH * sigma)
     hi = min(ymax, top_edge / cos_i + COLUMN_REACH * sigma)
     if not hi > lo:
         return
@@ -1320,11 +1330,10 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
             k_last[j] = max(k_last[j], row)
             pending[r, c] = True
             continue
-        elif sin_i == 0.0 and (not smooth or not value > 0.0
-                               or abs(fourth) > FD_RTOL * value):
+        elif sin_i == 0.0:
             value = _face_on_pixel(x, y, d, geom, ws)  # exact, and cheaper than the rules
             routes[3] += 1
-        elif not smooth or not value > 0.0 or abs(fourth) > FD_RTOL * value:
+        else:
             # Two independent estimates that agree are accepted: 3x3 Gauss-Legendre
             # against the finite differences (when usable), else against 4x4.
             q3 = _gauss_legendre_pixel(x, y, d, cos_pa, sin_pa, geom, _GL3X, _GL3W, ws)
@@ -1348,8 +1357,6 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
                 else:
                     value = _pixel_exact(x, y, d, cos_pa, sin_pa, geom, ws_out, ws)
                     routes[3] += 1
-        else:
-            routes[0] += 1
         _store(out, r, c, value, sym)
     # the gathered pixels: the rows of each column that hold them, as one strip column
     # (exact across the rows, a checked Gauss-Kronrod rule along x'); a pixel whose

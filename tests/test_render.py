@@ -268,47 +268,59 @@ def test_gauss_tail_matches_erfc():
 
 @pytest.mark.parametrize("n, re", [(0.5, 5.0), (1.0, 12.0), (2.0, 30.0)])
 @pytest.mark.parametrize("xa, xb", [(0.0, 1.0), (1.0, 2.0), (-0.5, 0.5), (-3.0, -2.0),
-                                    (20.0, 21.0)])
+                                    (20.0, 21.0), (40.0, 41.0)])
 def test_edge_on_strip_in_polar_form_matches_nested_quadrature(n, re, xa, xb):
     """The edge-on column means' polar form against the double integral of the profile
     over the strip, nested adaptive quadrature in x and Y."""
     from scipy.integrate import quad
 
-    from skgal._render import MAX_PANELS, _edge_on_strip
+    from skgal._render import MAX_PANELS, TAIL_EFOLDS, _edge_on_strip
 
     b = sersic_b(n)
+    rmax = re * (TAIL_EFOLDS / b + 1.0) ** n  # the engine cuts the profile there
 
     def profile(r):
         return math.exp(-b * ((r / re) ** (1.0 / n) - 1.0))
 
-    def projected(x):  # A(x) = 2 Int_0^inf S(sqrt(x^2 + Y^2)) dY
-        return 2.0 * quad(lambda y: profile(math.hypot(x, y)), 0.0, np.inf, epsabs=0.0,
-                          epsrel=1e-11, limit=200)[0]
+    def projected(x):  # A(x) = 2 Int_0^Ymax S(sqrt(x^2 + Y^2)) dY, inside rmax
+        if abs(x) >= rmax:
+            return 0.0
+        return 2.0 * quad(lambda y: profile(math.hypot(x, y)), 0.0,
+                          math.sqrt(rmax ** 2 - x * x), epsabs=0.0, epsrel=1e-9,
+                          limit=200)[0]
 
-    breaks = [p for p in (0.0,) if xa < p < xb]
+    breaks = [p for p in (0.0, rmax) if xa < p < xb]
     expected = quad(projected, xa, xb, points=breaks or None, epsabs=0.0, epsrel=1e-10,
                     limit=200)[0]
     geom = (1.0, re, n, b, 0.3 * re / 1.177, 0.0, 1.0, 1.0)
     ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
-    assert _edge_on_strip(xa, xb, geom, 1.0, ws) == pytest.approx(expected, rel=1e-7)
+    assert _edge_on_strip(xa, xb, geom, 1.0, ws) == pytest.approx(expected, rel=1e-6, abs=0.0)
 
 
 @pytest.mark.parametrize("n, re", [(0.5, 5.0), (1.0, 12.0), (2.0, 5.0)])
 @pytest.mark.parametrize("x, y", [(0.5, 0.5), (0.0, 0.0), (0.3, -0.2), (-1.5, 2.5),
-                                  (2.5, 0.0), (14.5, -3.5)])
+                                  (2.5, 0.0), (14.5, -3.5), (40.3, 0.5)])
 def test_face_on_pixel_in_polar_form_matches_nested_quadrature(n, re, x, y):
     """A face-on pixel's mean, in polar form, against the profile integrated over the
     pixel's square by nested adaptive quadrature (split at the centre's axes)."""
     from scipy.integrate import quad
 
-    from skgal._render import MAX_PANELS, _face_on_pixel
+    from skgal._render import MAX_PANELS, TAIL_EFOLDS, _face_on_pixel
 
     b = sersic_b(n)
     ie, q, d = 0.7, 0.4, 1.0
     h = q * re / 1.177
+    rmax = re * (TAIL_EFOLDS / b + 1.0) ** n  # the engine cuts the profile there
 
     def profile(u, v):
         return math.exp(-b * ((math.hypot(u, v) / re) ** (1.0 / n) - 1.0))
+
+    def column(u, y0, y1):  # Int over v in [y0, y1] inside rmax
+        reach = math.sqrt(max(rmax ** 2 - u * u, 0.0))
+        lo, hi = max(y0, -reach), min(y1, reach)
+        if not hi > lo:
+            return 0.0
+        return quad(lambda v: profile(u, v), lo, hi, epsabs=0.0, epsrel=1e-12, limit=200)[0]
 
     def cuts(lo, hi):
         return [lo] + ([0.0] if lo < 0.0 < hi else []) + [hi]
@@ -317,10 +329,33 @@ def test_face_on_pixel_in_polar_form_matches_nested_quadrature(n, re, x, y):
     xs, ys = cuts(x - d / 2, x + d / 2), cuts(y - d / 2, y + d / 2)
     for x0, x1 in zip(xs[:-1], xs[1:]):
         for y0, y1 in zip(ys[:-1], ys[1:]):
-            total += quad(lambda u: quad(lambda v: profile(u, v), y0, y1, epsabs=0.0,
-                                         epsrel=1e-12, limit=200)[0],
-                          x0, x1, epsabs=0.0, epsrel=1e-11, limit=200)[0]
+            # the circle r = rmax crosses the square where |u| = sqrt(rmax^2 - v^2)
+            kinks = [k for v in (y0, y1) if abs(v) < rmax
+                     for k in (math.sqrt(rmax ** 2 - v * v),) if x0 < k < x1]
+            total += quad(column, x0, x1, args=(y0, y1), points=kinks or None, epsabs=0.0,
+                          epsrel=1e-11, limit=200)[0]
     expected = ie * math.sqrt(2.0 * math.pi) * h * total / d ** 2
     geom = (ie, re, n, b, h, 1.0, 0.0, 1.0)
     ws = (np.empty((4, MAX_PANELS)), np.empty(16), np.empty(15), np.empty(15))
-    assert _face_on_pixel(x, y, d, geom, ws) == pytest.approx(expected, rel=1e-7)
+    assert _face_on_pixel(x, y, d, geom, ws) == pytest.approx(expected, rel=1e-6, abs=0.0)
+
+
+@pytest.mark.parametrize("galaxy", [(1.0, 0.266, 0.5, 0.3, 80.0, 0.0),
+                                    (1.0, 0.166, 0.5, 0.3, 80.0, 0.0),
+                                    (1.0, 0.059, 1.0, 1.0, 85.0, 0.0),
+                                    (1.0, 0.266, 0.5, 0.3, 80.0, 17.0)])
+def test_a_galaxy_far_smaller_than_a_pixel_keeps_its_central_light(galaxy):
+    """Found in review: with R_e a fraction of a pixel and a thin kernel, a row's light
+    comes from the kernel's tail at the profile's peak, Y = 0, which the columns' (and
+    lines of sight's) range must reach even when the rows' kernels do not."""
+    size, scale = 16, 1.0
+    image, _ = render(*galaxy, size=size, scale=scale)
+    peak = image.max()
+    checked = 0
+    for r in range(size):
+        for c in range(size):
+            ref = surface_brightness(*sky(r, c, size, scale), *galaxy)
+            if ref > 1e-6 * peak:
+                assert image[r, c] == pytest.approx(ref, rel=RTOL), (r, c)
+                checked += 1
+    assert checked > 0
