@@ -633,14 +633,14 @@ def _face_on_pixel(x, y, d, geom, ws):
     # the pixel's share of FLOOR times the peak (the face-on centre, exp(b) here)
     atol = FLOOR * math.exp(b) * d * d
     total = 0.0
-    for sx in (1.0, -1.0):
-        a0 = max(sx * (x - 0.5 * d) if sx > 0 else -(x + 0.5 * d), 0.0)
-        a1 = sx * (x + 0.5 * d) if sx > 0 else -(x - 0.5 * d)
+    for sx in (1.0, -1.0):  # the pixel's part on each side of the axes, reflected
+        a0 = max(sx * x - 0.5 * d, 0.0)
+        a1 = sx * x + 0.5 * d
         if not a1 > a0:
             continue
         for sy in (1.0, -1.0):
-            b0 = max(y - 0.5 * d if sy > 0 else -(y + 0.5 * d), 0.0)
-            b1 = y + 0.5 * d if sy > 0 else -(y - 0.5 * d)
+            b0 = max(sy * y - 0.5 * d, 0.0)
+            b1 = sy * y + 0.5 * d
             if not b1 > b0:
                 continue
             total += _quadrant_box(a0, a1, b0, b1, re, n, b, atol, ws)
