@@ -11,14 +11,16 @@ steps, in the same process, alternately, so that the machine's drift hits both:
   rendering threads ahead of the training.
 
 The galaxies are the thesis's (pixel means, as ``skgal reproduce`` renders them;
-``--sampling center`` samples pixel centres, about twice as fast). Reported: images
-per second and the ratio to the arrays' rate in the same round; the best of
-``--rounds`` rounds.
+``--sampling center`` samples pixel centres, about twice as fast). With
+``--conditions ground|space`` they are observed images instead: the named conditions'
+forward model (PSF, noise, asinh magnitudes; isotropic inclinations, uniform position
+angles), one view per galaxy. Reported: images per second and the ratio to the arrays'
+rate in the same round; the best of ``--rounds`` rounds.
 
 Usage::
 
     python benchmarks/bench_fresh.py [--steps 100] [--epochs 3] [--rounds 2]
-        [--workers 1 2] [--projection random] [--sampling pixel]
+        [--workers 1 2] [--projection random] [--sampling pixel] [--conditions ground]
 """
 
 import argparse
@@ -30,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from sklearn.pipeline import Pipeline  # noqa: E402
 
 from skgal import (FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
-                   SersicGalaxySimulator)
+                   SersicGalaxySimulator, observing_conditions)
 
 
 def main():
@@ -41,10 +43,15 @@ def main():
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--projection", default="random", choices=["random", "fixed-90"])
     parser.add_argument("--sampling", default="pixel", choices=["center", "pixel"])
+    parser.add_argument("--conditions", default=None, choices=["ground", "space"],
+                        help="observed images under these named conditions instead")
     args = parser.parse_args()
 
     sim = SersicGalaxySimulator(sampling=args.sampling)
-    if args.projection == "random":  # one of the four views per galaxy, rendered alone
+    if args.conditions is not None:  # PSF, noise and photometry; one view per galaxy
+        model = observing_conditions(args.conditions).forward_model(random_state=0)
+        source = FreshSimulations(model, steps_per_epoch=args.steps)
+    elif args.projection == "random":  # one of the four views per galaxy, rendered alone
         source = FreshSimulations(sim, steps_per_epoch=args.steps,
                                   inclination_choices=(0, 30, 60, 90))
     else:
@@ -57,7 +64,8 @@ def main():
     X_train, y_train = source.batch((998, 0, 0), n_train)  # rendered once, before timing
     common = dict(epochs=args.epochs, batch_size=batch, random_state=0)
     print(f"{args.steps} steps x {args.epochs} epochs of {batch} images "
-          f"({args.projection}, sampling={args.sampling}); validation {len(y_val)} images",
+          f"({args.conditions or args.projection}, sampling={args.sampling}); "
+          f"validation {len(y_val)} images",
           flush=True)
     best = {}
     for r in range(args.rounds):
