@@ -1324,7 +1324,7 @@ def _render_one(geom, cos_pa, sin_pa, size, d, sampling, out, scratch, ws, ws_ou
         faint = grid[gr - 2:gr + 3, gc - 2:gc + 3].max() < FAINT * peak
         if faint and smooth and value > 0.0:
             routes[0] += 1
-        elif columns and (not value > 0.0 or abs(fourth) > FD_RTOL * value):
+        elif columns:  # (every pixel left here is off the strips, hence smooth)
             j, row = (c, r) if sin_pa == 0.0 else (r, c)  # x' = top - j d, y' = top - row d
             k_first[j] = min(k_first[j], row)
             k_last[j] = max(k_last[j], row)
