@@ -48,7 +48,6 @@ narrower than a pixel) the folding would not converge, and ``_render``'s real-sp
 engine is used instead.
 """
 
-import bisect
 import math
 import threading
 from collections import OrderedDict
@@ -96,10 +95,13 @@ FFT_SIZES = (32, 36, 40, 48, 54, 60, 64, 72, 80, 90, 96, 108, 120, 128, 144, 160
              1024)
 
 
+@njit(cache=True)
 def _fft_size(n):
     """The smallest allowed transform size >= n (a power of 2 beyond the list)."""
-    i = bisect.bisect_left(FFT_SIZES, n)
-    return FFT_SIZES[i] if i < len(FFT_SIZES) else int(2 ** math.ceil(math.log2(n)))
+    for size in FFT_SIZES:
+        if size >= n:
+            return size
+    return int(2 ** math.ceil(math.log2(n)))
 
 
 @njit(cache=True)
@@ -580,6 +582,23 @@ class _Grids:
                                 alias_re, alias_im, m, reps, self.d, k1)
         return self._cached(("high", m, reps, k1), build)
 
+    def patch(self, m, iy, ix, size):
+        """The inverse real FFT of an m x m lattice's half plane at the rows and columns
+        of a ``size``-pixel patch whose corner is (-iy, -ix): ``Re(waves_y @ half @
+        waves_x)`` is ``np.fft.irfft2(half, s=(m, m))`` there (the modes 0 and m / 2 of
+        the last axis count once, and their imaginary parts not at all, as irfft has
+        it)."""
+        def build():
+            j = np.arange(m)
+            rows = (np.arange(size) - iy) % m
+            waves_y = np.exp(2j * math.pi / m * (np.outer(rows, j) % m)) / m
+            half = np.arange(m // 2 + 1)
+            weight = np.where((half == 0) | (2 * half == m), 1.0, 2.0) / m
+            cols = (np.arange(size) - ix) % m
+            waves_x = weight[:, None] * np.exp(2j * math.pi / m * (np.outer(half, cols) % m))
+            return waves_y, waves_x
+        return self._cached(("patch", m, iy % m, ix % m, size), build)
+
     def low(self, length, count, box, k1, k0, size):
         """A low-pass lattice's wavenumbers ``k``, (chi(k / k1) - chi(k / k0)) P~ sinc
         on ``k x k`` (``k0 = 0``: chi P~ sinc), and ``e^{i j d k}`` at the pixels
@@ -618,6 +637,7 @@ def shared_grids(psf, d, floor=PSF_FLOOR):
     return grids
 
 
+@njit(cache=True)
 def _fft_cost(m):
     """The inverse FFT of an m x m lattice, in units of one mode of the folded spectrum
     (about 100 ns when this was set; 35-50 ns since the mode loop was inlined, but
@@ -627,11 +647,13 @@ def _fft_cost(m):
     return m * m * math.log2(m) / 8.0
 
 
+@njit(cache=True)
 def _alias_reps(kmax, d):
     """Nyquist zones folded on each side so that the lattice reaches ``kmax``."""
     return max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
 
 
+@njit(cache=True)
 def _low_level(length_wanted, k_hi, d):
     """A low-pass lattice's period (quantised in steps of 2^(1/8), so that galaxies share
     the PSF's values on it) and its half-width in modes, for a window chi(k / k_hi)."""
@@ -640,6 +662,7 @@ def _low_level(length_wanted, k_hi, d):
     return length, count
 
 
+@njit(cache=True)
 def _level_cost(count, size):
     """A low-pass lattice's direct sum, in units of one mode of the folded spectrum."""
     side = 2 * count + 1
@@ -684,17 +707,30 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     wing = psf.wing_radius(part / copies, flux_ratio)
     tail_r = max(tail_lattice_radius(part, re, n, b), wing)
     core = psf.core_radius(part / COPIES)
+    m, levels = _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core,
+                            tail_r, folds, k1)
+    return int(m), reps, tuple((float(length), int(count), float(k_hi), float(k_lo))
+                               for length, count, k_hi, k_lo in levels)
+
+
+@njit(cache=True, nogil=True)
+def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, folds, k1):
+    """:func:`plan`'s comparison of the plans, compiled (as Python calls it was 7% of the
+    route's time): the folded FFT's size and the low-pass lattices (an array of rows
+    (period, count, k_hi, k_lo), as many as there are lattices)."""
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((half + tail_r + core) / d)) + 1)
-    best = (folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole), m_whole, ())
+    best_cost = folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole)
+    best_m, best = m_whole, np.zeros((0, 4))
     # the split
     spread = window_radius(part / COPIES, re, n, b, k1, flux_ratio)
     reach_hi = max(high_pass_radius(part / COPIES, re, n, b, k1), spread) + core
     m = _fft_size(int(math.ceil((half + reach_hi) / d)) + 1)
     cost_high = folds * m ** 2 / 2.0 + _fft_cost(m)
     length, count = _low_level(half + max(tail_r, spread) + core, k1, d)
-    if cost_high + _level_cost(count, size) < best[0]:
-        best = (cost_high + _level_cost(count, size), m, ((length, count, k1, 0.0),))
+    if cost_high + _level_cost(count, size) < best_cost:
+        best_cost, best_m = cost_high + _level_cost(count, size), m
+        best = np.array([[length, count, k1, 0.0]])
     # the split with the low-pass part split again at k2
     for ratio in LOW_SPLITS:
         k2 = ratio * k1
@@ -703,10 +739,11 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
         band_length, band_count = _low_level(half + max(reach_hi, reach2), k1, d)
         tail_length, tail_count = _low_level(half + max(tail_r, spread2) + core, k2, d)
         cost = cost_high + _level_cost(band_count, size) + _level_cost(tail_count, size)
-        if cost < best[0]:
-            best = (cost, m, ((band_length, band_count, k1, k2),
-                              (tail_length, tail_count, k2, 0.0)))
-    return best[1], reps, best[2]
+        if cost < best_cost:
+            best_cost, best_m = cost, m
+            best = np.array([[band_length, band_count, k1, k2],
+                             [tail_length, tail_count, k2, 0.0]])
+    return best_m, best
 
 
 #: how many times a galaxy's folded FFT (or band) may be redone with a longer period
@@ -921,11 +958,10 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         rows_idx = (np.arange(size) - iy) % m
         cols_idx = (np.arange(size) - ix) % m
         if not check_wrap and 8 * size <= m:
-            # a small patch (the first pass's): the inverse transform along y for its rows
-            # alone, as a matrix product, then along x (numpy's irfft2 is ifft along y,
-            # then irfft along x). The check needs the whole periodic image.
-            waves_y = np.exp(2j * math.pi / m * (np.outer(rows_idx, np.arange(m)) % m)) / m
-            image = np.fft.irfft(waves_y @ spectrum, n=m, axis=1)[:, cols_idx] / (d * d)
+            # a small patch (the first pass's): the inverse transform at its pixels alone,
+            # as two matrix products (the check needs the whole periodic image)
+            waves_y, waves_x = grids.patch(m, iy, ix, size)
+            image = (waves_y @ spectrum @ waves_x).real / (d * d)
             break
         periodic = np.fft.irfft2(spectrum, s=(m, m))  # times d^2 (scaled where read)
         image = periodic[np.ix_(rows_idx, cols_idx)] / (d * d)
