@@ -59,6 +59,8 @@ from ._hankel import hankel_table, table_value
 from ._profile import HZ_DIVISOR, sersic_b
 
 SQRT2PI = math.sqrt(2.0 * math.pi)
+#: a (1, 1) stand-in for the imaginary part of a real array
+_EMPTY = np.zeros((1, 1))
 #: aimed-at error of a pixel, as a fraction of the face-on central surface brightness
 TOL = 1e-9
 #: with ``tol="peak"``: the error aimed at, as a fraction of the image's own peak: the
@@ -458,6 +460,57 @@ def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
 
 
 @njit(cache=True, nogil=True)
+def _low_image(low_re, low_im, k, count, waves_re, waves_im, shift_x, shift_y, scale,
+               image):
+    """image[y, x] += scale Re sum over the rows a >= 0 (ky = k[count + a]; the row
+    ky = 0 at half weight) and all columns b of L[a, b] e^{i k[b] (x d - shift_x)}
+    e^{i ky (y d - shift_y)}: a low-pass lattice's direct sum at the pixels.
+
+    ``L = low_re + i low_im`` (``low_im`` of shape (1, 1) for a real spectrum, a round
+    PSF's); ``waves_re + i waves_im`` holds e^{i k[b] j d} (shape (k.size, size)). The sum
+    runs first over the columns, for each row, then over the rows, each innermost loop
+    along the image's x; the lattice's zeros (outside the window's disc and the disc's
+    strip) are skipped. Written out rather than as BLAS products: BLAS's own threads,
+    which products of this size start, contended with the rendering threads, and holding
+    them to one thread per call cost more than the products."""
+    size = image.shape[0]
+    rows = low_re.shape[0]
+    real = low_im.shape[0] == 1
+    # e^{i k (x d - shift)} = e^{i k x d} e^{-i k shift}, as cos and sin, [b, x]
+    cx = np.empty((k.size, size))
+    sx = np.empty((k.size, size))
+    for b in range(k.size):
+        c, s = math.cos(k[b] * shift_x), -math.sin(k[b] * shift_x)
+        for x in range(size):
+            cx[b, x] = waves_re[b, x] * c - waves_im[b, x] * s
+            sx[b, x] = waves_re[b, x] * s + waves_im[b, x] * c
+    q_re = np.zeros(size)
+    q_im = np.zeros(size)
+    for a in range(rows):
+        # Q[a, x] = sum over b of L[a, b] (cx + i sx)[b, x]
+        q_re[:] = 0.0
+        q_im[:] = 0.0
+        for b in range(k.size):
+            lr = low_re[a, b]
+            li = 0.0 if real else low_im[a, b]
+            if lr == 0.0 and li == 0.0:
+                continue
+            for x in range(size):
+                q_re[x] += lr * cx[b, x] - li * sx[b, x]
+                q_im[x] += lr * sx[b, x] + li * cx[b, x]
+        # image[y, x] += Re(e^{i ky (y d - shift_y)} Q[a, x])
+        ky = k[count + a]
+        c, s = math.cos(ky * shift_y), -math.sin(ky * shift_y)
+        weight = scale * (0.5 if a == 0 else 1.0)
+        for y in range(size):
+            wr, wi = waves_re[count + a, y], waves_im[count + a, y]
+            cy = weight * (wr * c - wi * s)
+            sy = weight * (wr * s + wi * c)
+            for x in range(size):
+                image[y, x] += cy * q_re[x] - sy * q_im[x]
+
+
+@njit(cache=True, nogil=True)
 def _low_kernel(psf_re, psf_im, k, box, k1, k0):
     """(chi(k / k1) - chi(k / k0)) P~ sinc on the lattice k x k: the low-pass window, or
     with ``k0 > 0`` the band between two (``k0 = 0``: chi(k / k0) = 0). 0 where
@@ -601,8 +654,8 @@ class _Grids:
 
     def low(self, length, count, box, k1, k0, size):
         """A low-pass lattice's wavenumbers ``k``, (chi(k / k1) - chi(k / k0)) P~ sinc
-        on ``k x k`` (``k0 = 0``: chi P~ sinc), and ``e^{i j d k}`` at the pixels
-        ``j < size`` (shape (size, k.size))."""
+        on ``k x k`` (``k0 = 0``: chi P~ sinc), and ``e^{i k j d}`` at the pixels
+        ``j < size``, real and imaginary parts (each of shape (k.size, size))."""
         def build():
             k = np.arange(-count, count + 1) * 2.0 * math.pi / length
             if self.round:  # from the radial table (exact Bessel functions are slow)
@@ -612,8 +665,9 @@ class _Grids:
             kern_re, kern_im = _low_kernel(np.ascontiguousarray(value.real),
                                            np.ascontiguousarray(value.imag), k, box, k1,
                                            k0)
-            waves = np.exp(1j * np.outer(np.arange(size) * self.d, k))
-            return k, kern_re, kern_im, waves
+            waves = np.exp(1j * np.outer(k, np.arange(size) * self.d))
+            return (k, kern_re, kern_im, np.ascontiguousarray(waves.real),
+                    np.ascontiguousarray(waves.imag))
         return self._cached(("low", length, count, box, k1, k0, size), build)
 
 
@@ -975,7 +1029,8 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     # Hermitian, so the rows ky > 0 count twice and those below are left out
     for length, count, k_hi, k_lo in levels:
         for attempt in range(WRAP_RETRIES + 1):
-            kl, kern_re, kern_im, waves = grids.low(length, count, d * box, k_hi, k_lo, size)
+            kl, kern_re, kern_im, waves_re, waves_im = grids.low(length, count, d * box,
+                                                                 k_hi, k_lo, size)
             low = np.empty((count + 1, kl.size))
             _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
             if grids.round:
@@ -990,18 +1045,14 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
                 break
             # at least the next quantum of the lattices' periods
             length, count = _low_level(max(wanted, 1.05 * length), k_hi, d)
-        # e^{ik(j d - s)} at pixel j: the grids' e^{i j d k} times the centre's phase
-        ex = waves * np.exp(-1j * sx * d * kl)
-        ey = waves[:, count:] * np.exp(-1j * sy * d * kl[count:])
-        ey[:, 0] *= 0.5
-        # the product with ex first: it runs over the spectrum's count + 1 rows, the
-        # one with ey over the image's size
-        if grids.round:  # a real spectrum: Re(ey L ex^T) from real products
-            p = low @ np.concatenate([ex.real, ex.imag]).T
-            part = ey.real @ p[:, :size] - ey.imag @ p[:, size:]
+        image = np.ascontiguousarray(image)
+        if grids.round:
+            _low_image(low, _EMPTY, kl, count, waves_re, waves_im, sx * d, sy * d,
+                       2.0 / (length * length), image)
         else:
-            part = (ey @ (low @ ex.T)).real
-        image = image + 2.0 * part / (length * length)
+            _low_image(np.ascontiguousarray(low.real), np.ascontiguousarray(low.imag), kl,
+                       count, waves_re, waves_im, sx * d, sy * d, 2.0 / (length * length),
+                       image)
     return image
 
 

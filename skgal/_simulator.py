@@ -7,7 +7,6 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from threadpoolctl import threadpool_limits
 
 from ._fourier import render_psf, shared_grids
 from ._profile import sersic_b, total_flux
@@ -20,7 +19,6 @@ PARAMETER_NAMES = REQUIRED_COLUMNS
 ANGLE_NAMES = ("inclination", "position_angle")
 PAPER_INCLINATIONS = (0.0, 30.0, 60.0, 90.0)
 _RANDOM_INCLINATIONS = ("uniform", "isotropic")
-
 
 def _check_range(name, value, *, low=None, high=None, high_inclusive=True):
     """Validate a (min, max) prior range; returns it as a tuple of floats."""
@@ -391,14 +389,14 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             kwargs = dict(psf=self.psf, image_size=self.image_size,
                           pixel_scale=self.pixel_scale, sampling=self.sampling,
                           grids=shared_grids(self.psf, float(self.pixel_scale)), tol="peak")
-            # its matrix products are small: BLAS's own threads only contend with the
-            # workers (two workers ran at half one's rate with them on two cores)
-            with threadpool_limits(limits=1, user_api="blas"):
-                parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                    delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2],
-                                        params[s, 3], incl[s], pa[s], offsets[s, 0],
-                                        offsets[s, 1], sersic_constant=b[s], **kwargs)
-                    for s in chunks)
+            # the route's BLAS calls are small, below where BLAS starts threads of its own
+            # that would contend with these (its large sums are written out:
+            # _fourier._low_image), so BLAS needs no limit here
+            parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2],
+                                    params[s, 3], incl[s], pa[s], offsets[s, 0],
+                                    offsets[s, 1], sersic_constant=b[s], **kwargs)
+                for s in chunks)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _to_output(self, flux):
