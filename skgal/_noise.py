@@ -160,7 +160,8 @@ class CCDNoise(_NoiseStep):
         out = np.empty(X.shape, dtype=np.float32)
         for k, rng in enumerate(galaxy_generators(X, self.random_state, seeds)):
             electrons = rng.poisson(gain * (X[k].astype(np.float64) + self.sky_level))
-            electrons = electrons + rng.normal(0.0, self.read_noise, X[k].shape)
+            if self.read_noise > 0:  # normal(0, 0) is 0: the same images without the draw
+                electrons = electrons + rng.normal(0.0, self.read_noise, X[k].shape)
             out[k] = electrons / gain - self.sky_level
         sigma = np.sqrt(self.sky_level / gain + (self.read_noise / gain) ** 2)
         return out, np.full(X.shape[0], sigma)
