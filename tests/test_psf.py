@@ -431,6 +431,73 @@ def test_peak_relative_tolerance_holds_the_promise_with_heavy_wings():
         np.testing.assert_allclose(f[bright], e[bright], rtol=RTOL / 3)
 
 
+@pytest.mark.parametrize("psf, scale, sampling", [
+    (MoffatPSF(3.0, 3.0), 1.0, "pixel"), (GaussianPSF(1.0), 0.5, "pixel"),
+    (MoffatPSF(2.0, 2.0), 2.0, "center"), (GaussianPSF(10.0), 1.0, "pixel")])
+def test_the_peak_estimate_is_close_to_the_pixel_it_estimates(psf, scale, sampling):
+    # With a round PSF the tolerance is aimed from a quadrature of the pixel nearest the
+    # galaxy's centre (_peak_guess). It is an estimate, checked against the image drawn,
+    # so it need not be exact, but far off it costs a second drawing (too high) or speed
+    # (too low). Against that pixel of the engine's image (thin and round, small and
+    # large, off-centre, pixels of any size, without the pixel's response) its coarse
+    # rule is within 1.2e-4.
+    from skgal import _fourier
+    from skgal._hankel import hankel_table
+
+    grids = _fourier._Grids(psf, scale)
+    box = 1.0 if sampling == "pixel" else 0.0
+    galaxies = [(0.5, 5.0, 2.0, 0.2, 60.0, 30.0, 0.3, -0.4), (0.8, 30.0, 1.0, 0.3, 88.0, 10.0,
+                1.6, 0.2), (0.3, 1.0, 0.5, 1.0, 0.0, 0.0, -0.5, 0.5),
+                (0.9, 12.0, 1.5, 0.6, 35.0, 120.0, 0.0, 0.0)]
+    for ie, re, n, q, incl, pa, ox, oy in galaxies:
+        re, size = re * scale, 32
+        image = _fourier.render_psf([ie], [re], [n], [q], [incl], [pa], [ox], [oy], psf=psf,
+                                    image_size=size, pixel_scale=scale, sampling=sampling,
+                                    grids=grids, tol="peak")[0]
+        c0 = 0.5 * (size - 1)
+        col, row = round(c0 + ox), round(c0 + oy)
+        b, h = sersic_b(n), q * re / 1.177
+        table = hankel_table(n, _fourier._table_reach(re, grids.kmax, scale), b)
+        geom = (ie * math.sqrt(2 * math.pi) * h * re * re, re, h, math.cos(math.radians(incl)),
+                math.sin(math.radians(incl)), math.cos(math.radians(pa)),
+                math.sin(math.radians(pa)))
+        guess = _fourier._peak_guess(geom, *table, grids.radial, grids.dk_radial,
+                                     grids.kmax_for(1e-6), scale * box, (col - c0 - ox) * scale,
+                                     (row - c0 - oy) * scale, _fourier._GUESS_RADIAL,
+                                     _fourier._GUESS_ANGULAR)
+        assert guess == pytest.approx(image[row, col], rel=1e-3)  # measured: 1e-4
+
+
+def test_a_peak_estimate_above_the_peak_draws_the_image_again(monkeypatch):
+    # An estimate that turns out above the image's peak aimed the tolerance too loose:
+    # the image is drawn again at the tolerance its own peak allows, and is then the
+    # image an estimate below the peak gives, to within that tolerance.
+    from skgal import _fourier
+
+    psf = MoffatPSF(3.0, 3.0)
+    galaxy = np.array([[0.6, 8.0, 1.5, 0.4, 70.0, 25.0, 0.2, -0.3]])
+    kwargs = dict(psf=psf, image_size=32, pixel_scale=1.0, tol="peak",
+                  grids=_fourier._Grids(psf, 1.0))
+    drawn = []
+    render_galaxy = _fourier._render_galaxy
+
+    def spy(*args, **kw):
+        drawn.append(args[6])  # the tolerance aimed at
+        return render_galaxy(*args, **kw)
+
+    monkeypatch.setattr(_fourier, "_render_galaxy", spy)
+    good = _fourier.render_psf(*galaxy.T, **kwargs)[0]
+    assert len(drawn) == 1
+    central = 0.6 * math.exp(sersic_b(1.5)) * math.sqrt(2 * math.pi) * 0.4 * 8.0 / 1.177
+    assert drawn[0] <= _fourier.PEAK_TOL * good.max() / central
+    drawn.clear()
+    monkeypatch.setattr(_fourier, "PEAK_GUESS_SHARE", 1000.0)  # far above the peak
+    again = _fourier.render_psf(*galaxy.T, **kwargs)[0]
+    assert len(drawn) == 2 and drawn[1] < drawn[0]
+    assert drawn[1] <= _fourier.PEAK_TOL * again.max() / central
+    np.testing.assert_allclose(again, good, rtol=0, atol=2e-7 * good.max())
+
+
 def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
     # The simulator folds the spectrum only out to where the galaxy's transform times the
     # PSF's is negligible (not where the PSF's alone is): the cut is well inside the
