@@ -501,9 +501,14 @@ def _low_image(low_re, low_im, k, count, waves_re, waves_im, shift_x, shift_y, s
             li = 0.0 if real else low_im[a, b]
             if lr == 0.0 and li == 0.0:
                 continue
-            for x in range(size):
-                q_re[x] += lr * cx[b, x] - li * sx[b, x]
-                q_im[x] += lr * sx[b, x] + li * cx[b, x]
+            if real:  # half the products
+                for x in range(size):
+                    q_re[x] += lr * cx[b, x]
+                    q_im[x] += lr * sx[b, x]
+            else:
+                for x in range(size):
+                    q_re[x] += lr * cx[b, x] - li * sx[b, x]
+                    q_im[x] += lr * sx[b, x] + li * cx[b, x]
         # image[y, x] += Re(e^{i ky (y d - shift_y)} Q[a, x])
         ky = k[count + a]
         c, s = math.cos(ky * shift_y), -math.sin(ky * shift_y)
