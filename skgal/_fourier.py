@@ -930,12 +930,38 @@ def ring_max(periodic, stamp):
     r_b = min(m // 2 - 1, int(math.floor(r_c)))
     # the ring's rows and columns (index i is at distance min(i, m - i) from index 0),
     # and the span of the other axis within it
-    band = [i % m for i in (r_b - 1, r_b, r_b + 1, m - r_b - 1, m - r_b, m - r_b + 1)]
-    rows, cols = periodic[band], periodic[:, band]
-    if r_b + 1 < m // 2:  # the ring lies inside the period: only its span counts
-        span = np.r_[0:r_b + 2, m - r_b - 1:m]
-        rows, cols = rows[:, span], cols[span]
-    return max(float(np.abs(rows).max()), float(np.abs(cols).max())), r_b, r_c
+    return _ring_abs_max(periodic, r_b), r_b, r_c
+
+
+@njit(cache=True, nogil=True)
+def _ring_abs_max(periodic, r_b):
+    """ring_max's largest |value|: over the rows and columns r_b - 1 .. r_b + 1 and
+    m - r_b - 1 .. m - r_b + 1 (index i is at distance min(i, m - i) from index 0), each
+    within the span of the other axis that the ring covers (all of it when the ring
+    reaches the period's edge)."""
+    m = periodic.shape[0]
+    inside = r_b + 1 < m // 2
+    best = 0.0
+    for t in (r_b - 1, r_b, r_b + 1, m - r_b - 1, m - r_b, m - r_b + 1):
+        i = t % m
+        for j in range(m):
+            if inside and r_b + 1 < j < m - r_b - 1:
+                continue
+            best = max(best, abs(periodic[i, j]), abs(periodic[j, i]))
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _stamp_window(periodic, iy, ix, size, area):
+    """The stamp's pixels of an m x m periodic image whose index 0 is at pixel (iy, ix),
+    divided by ``area``."""
+    m = periodic.shape[0]
+    out = np.empty((size, size))
+    for r in range(size):
+        row = (r - iy) % m
+        for c in range(size):
+            out[r, c] = periodic[row, (c - ix) % m] / area
+    return out
 
 
 def tail_fall(r_b, r_c, re, n, b, k1, wing=None):
@@ -1079,8 +1105,6 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         spectrum = np.empty((m, m // 2 + 1), dtype=np.complex128)
         _fold_high(geom, table, tparams, kern_re, kern_im, fold_kmax, m, reps, d * box, d,
                    (sx - ix) * d, (sy - iy) * d, spectrum)
-        rows_idx = (np.arange(size) - iy) % m
-        cols_idx = (np.arange(size) - ix) % m
         if not check_wrap and 8 * size <= m:
             # a small patch (the first pass's): the inverse transform at its pixels alone,
             # as two matrix products (the check needs the whole periodic image)
@@ -1088,7 +1112,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             image = (waves_y @ spectrum @ waves_x).real / (d * d)
             break
         periodic = np.fft.irfft2(spectrum, s=(m, m))  # times d^2 (scaled where read)
-        image = periodic[np.ix_(rows_idx, cols_idx)] / (d * d)
+        image = _stamp_window(periodic, iy, ix, size, d * d)
         if not check_wrap:
             break
         wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing)
