@@ -10,6 +10,9 @@ on a noisy machine.
   drawn in the calling thread); and as a training run on fresh simulations draws them
   (``FreshSimulations`` with ``workers``): batches of galaxies, each rendered and then
   noised by one of as many threads as there are cores.
+- ``--conditions ground|space``: instead, the named conditions' whole forward model
+  (PSF, noise and asinh magnitudes), batches as ``FreshSimulations`` draws them for
+  training (new galaxies each), on one thread and a batch per thread; no GalSim.
 - ``galsim``: ``InclinedSersic`` convolved with the same PSF, ``drawImage(method="auto")``
   (the pixel response included) and ``CCDNoise``, one process: at its default accuracy
   (``folding_threshold=5e-3``, its fast setting) and tightened (1e-5, ``maxk_threshold``
@@ -25,6 +28,7 @@ Usage::
 
     python benchmarks/bench_observe.py [--galaxies 16] [--psf moffat|gaussian] [--fwhm 3]
         [--batch 8]
+    python benchmarks/bench_observe.py --conditions ground [--galaxies 256] [--batch 32]
 """
 
 import argparse
@@ -35,7 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from skgal import CCDNoise, GaussianPSF, MoffatPSF, SersicGalaxySimulator, total_flux
+from skgal import (CCDNoise, FreshSimulations, GaussianPSF, MoffatPSF,
+                   SersicGalaxySimulator, observing_conditions, total_flux)
 
 
 def best_time(fn, repeat):
@@ -47,6 +52,30 @@ def best_time(fn, repeat):
     return best
 
 
+def conditions_rates(args):
+    """Observed images as a training run on fresh simulations draws them: batches of
+    ``FreshSimulations(observing_conditions(name).forward_model())`` (new galaxies, noise
+    and magnitudes each), one thread, then a batch per thread on every core."""
+    model = observing_conditions(args.conditions).forward_model(random_state=0)
+    source = FreshSimulations(model, steps_per_epoch=1)
+    count = max(1, args.galaxies // args.batch)
+    for index in range(count):  # compile, and the lattices a long run would hold
+        source.batch((1, 0, index), args.batch)
+    images = count * args.batch
+    rates = {"skgal (1 thread)": images / best_time(
+        lambda: [source.batch((2, 0, i), args.batch) for i in range(count)], args.repeat)}
+    workers = os.cpu_count()
+    with ThreadPoolExecutor(workers) as pool:
+        seconds = best_time(lambda: list(pool.map(
+            lambda i: source.batch((2, 0, i), args.batch), range(count))), args.repeat)
+    rates[f"skgal ({workers} threads, a batch each)"] = images / seconds
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}; conditions {args.conditions!r}; "
+          f"{images} galaxies in batches of {args.batch}")
+    for label, rate in rates.items():
+        print(f"{label:36s} {rate:9.1f} images/s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--galaxies", type=int, default=16)
@@ -56,7 +85,13 @@ def main():
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--batch", type=int, default=8,
                         help="galaxies a thread renders and noises at a time")
+    parser.add_argument("--conditions", choices=("ground", "space"), default=None,
+                        help="instead: the named conditions' forward model (PSF, noise, "
+                             "asinh magnitudes), batches drawn as training draws them")
     args = parser.parse_args()
+    if args.conditions is not None:
+        conditions_rates(args)
+        return
 
     psf = (MoffatPSF(args.fwhm, args.beta) if args.psf == "moffat"
            else GaussianPSF(args.fwhm))
