@@ -20,6 +20,7 @@ ANGLE_NAMES = ("inclination", "position_angle")
 PAPER_INCLINATIONS = (0.0, 30.0, 60.0, 90.0)
 _RANDOM_INCLINATIONS = ("uniform", "isotropic")
 
+
 def _check_range(name, value, *, low=None, high=None, high_inclusive=True):
     """Validate a (min, max) prior range; returns it as a tuple of floats."""
     try:
