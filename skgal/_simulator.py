@@ -390,9 +390,11 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
             kwargs = dict(psf=self.psf, image_size=self.image_size,
                           pixel_scale=self.pixel_scale, sampling=self.sampling,
                           grids=shared_grids(self.psf, float(self.pixel_scale)), tol="peak")
-            # the route's BLAS calls are small, below where BLAS starts threads of its own
-            # that would contend with these (its large sums are written out:
-            # _fourier._low_image), so BLAS needs no limit here
+            # BLAS is left alone: a process-wide limit taken and restored around each
+            # call undid itself when two threads rendered batches. A galaxy's own BLAS
+            # calls are small, below where BLAS starts threads of its own (its large sums
+            # are written out: _fourier._low_image); building an image PSF's lattices,
+            # once each and kept, may start them
             parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(render_psf)(params[s, 0], params[s, 1], params[s, 2],
                                     params[s, 3], incl[s], pa[s], offsets[s, 0],

@@ -468,6 +468,27 @@ def test_the_peak_estimate_is_close_to_the_pixel_it_estimates(psf, scale, sampli
         assert guess == pytest.approx(image[row, col], rel=1e-3)  # measured: 1e-4
 
 
+def _gaussian_samples(size=20, variance=3.0):
+    y, x = np.mgrid[:size, :size] - (size - 1) / 2
+    return np.exp(-(x ** 2 + y ** 2) / (2 * variance))
+
+
+@pytest.mark.parametrize("psf, n, re", [(MoffatPSF(3.0, 3.0), 4.0, 20.0),
+                                        (ImagePSF(_gaussian_samples(), 1.0), 1.0, 5.0)])
+def test_a_disc_a_hair_from_face_on_and_from_position_angle_zero_is_the_face_on_disc(
+        psf, n, re):
+    # The strips where the disc's factor counts lie, a hair from face-on at a position
+    # angle a hair from 0, about 1e23 lattice bins out; int() of that wrapped round and
+    # emptied the low-pass rows (a review's case: the image's peak 132.7 for 478.4), and
+    # with an image PSF (no wavenumber limit) the folded rows too (a peak of 2e-23).
+    from skgal import _fourier
+
+    images = [_fourier.render_psf([1.0], [re], [n], [0.3], [incl], [pa], [0.0], [0.0], psf=psf,
+                                  image_size=32, pixel_scale=1.0, tol="peak")[0]
+              for incl, pa in ((1e-8, 1e-10), (0.0, 0.0))]
+    np.testing.assert_allclose(images[0], images[1], rtol=0, atol=1e-7 * images[1].max())
+
+
 def test_a_peak_estimate_above_the_peak_draws_the_image_again(monkeypatch):
     # An estimate that turns out above the image's peak aimed the tolerance too loose:
     # the image is drawn again at the tolerance its own peak allows, and is then the
