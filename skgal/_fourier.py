@@ -73,11 +73,10 @@ PEAK_TOL = 1e-7
 SCOUT_TOL = 1e-3
 #: pixels on a side of the patch around the galaxy's centre that that pass draws
 SCOUT_PATCH = 8
-#: with a round PSF the peak is first estimated by a quadrature (:func:`_peak_guess`,
-#: within 1.2e-4 of the pixel it estimates for q >= 0.2, a few per cent for q = 0.05, and
-#: low, which only tightens the aim, for thinner discs), and the tolerance aims at
-#: PEAK_TOL of this share of the estimate; the image drawn then checks it
-#: (:func:`render_psf`)
+#: with a round PSF the peak is first estimated by a quadrature (:func:`_peak_guess`;
+#: benchmarks/bench_peak_guess.py: within 0.25% of the pixel it estimates for FWHM 1-3.6
+#: pixels, -1.7% to +0.6% for a Gaussian of 10), and the tolerance aims at PEAK_TOL of this
+#: share of the estimate; the image drawn then checks it (:func:`render_psf`)
 PEAK_GUESS_SHARE = 0.9
 #: PSF transform values below this are taken as 0 (and their aliases skipped)
 PSF_FLOOR = 1e-13
@@ -544,13 +543,16 @@ def _peak_guess(geom, table, tparams, radial, dk_radial, kmax, box, dx, dy, rule
     centre less the galaxy's, in length units.
 
     Not a bound: an estimate that render_psf checks against the image it draws. Against
-    the engine's pixel it was within 1.2e-4 (tests/test_psf.py; Moffat and Gaussian PSFs
-    of FWHM 1-10 pixels, q 0.2-1, R_e 1-30 pixels, off-centre; a review measured 2-4%
-    high for q = 0.05 edge-on, still under the 0.9 share, and 10-33% low for q = 0.01-0.02,
-    where the narrow disc factor outruns 8 points a quarter turn), where the
-    first pass it replaces (an 8 x 8 patch drawn at SCOUT_TOL) took five times as long.
-    The rule is coarse (4 points a panel, 8 a quarter turn) but the integrand is smooth
-    once the PSF's transform has ended the Sersic cusp's slow decay."""
+    the engine's pixel (benchmarks/bench_peak_guess.py: 2,250 galaxies, R_e 0.5-30
+    pixels, q 0.2-1, offsets to 3 pixels, pixel scales 0.5-2, centre sampling too) it was
+    within 0.25% for Moffat and Gaussian PSFs of FWHM 1-3.6 pixels and -1.7% to +0.6% for
+    a Gaussian of FWHM 10, none drawn twice; q down to 0.01 on that prior did no worse.
+    Larger, thinner discs (R_e 20-150 pixels edge-on) a review found 2-4% high at
+    q = 0.05 and 10-33% low at q = 0.01-0.02, where the narrow disc factor outruns 8
+    points a quarter turn. It costs 0.05-0.12 ms, the first pass it replaces (an 8 x 8
+    patch at SCOUT_TOL) 0.2-1.9 ms. The rule is coarse (4 points a radial panel, 8 a
+    quarter turn) but the integrand is smooth once the PSF's transform has ended the
+    Sersic cusp's slow decay."""
     amp, re, h, cos_i, sin_i, cos_pa, sin_pa = geom
     xr, wr = rule_r
     xa, wa = rule_a
@@ -1223,6 +1225,25 @@ def _cut(ie, re, h, incl, kmax, table, tparams, radial_k, radial, budget):
     return k[min(last + 1, k.size - 1)]
 
 
+def peak_estimate(galaxy, table, grids, size, d, box):
+    """:func:`_peak_guess` for one galaxy of :func:`render_psf`'s (``galaxy`` = (I_e, R_e,
+    n, q, i, PA, x, y), offsets in pixels; ``table`` its Hankel table; ``grids`` a round
+    PSF's; ``box`` 1 for pixel means, 0 for centre values): the estimate, and the pixel
+    it estimates, (row, column) of the ``size`` x ``size`` stamp, the one nearest the
+    galaxy's centre."""
+    ie, re, n, q, incl, pa, ox, oy = galaxy
+    c0 = 0.5 * (size - 1)
+    col, row = round(c0 + ox), round(c0 + oy)
+    h = q * re / HZ_DIVISOR
+    geom = (ie * SQRT2PI * h * re * re, re, h, math.cos(math.radians(incl)),
+            math.sin(math.radians(incl)), math.cos(math.radians(pa)),
+            math.sin(math.radians(pa)))
+    guess = _peak_guess(geom, table[0], table[1], grids.radial, grids.dk_radial,
+                        grids.kmax_for(1e-6), d * box, (col - (c0 + ox)) * d,
+                        (row - (c0 + oy)) * d, _GUESS_RADIAL, _GUESS_ANGULAR)
+    return guess, (row, col)
+
+
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,
                position_angle, x_offset, y_offset, *, psf, image_size, pixel_scale,
                sampling="pixel", grids=None, tol=TOL, sersic_constant=None):
@@ -1267,16 +1288,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             if grids.round:
                 # the peak estimated by a quadrature at the pixel nearest the centre,
                 # and checked below against the image drawn
-                c0 = 0.5 * (size - 1)
-                dx = (round(c0 + galaxy[6]) - (c0 + galaxy[6])) * d
-                dy = (round(c0 + galaxy[7]) - (c0 + galaxy[7])) * d
-                ci, si = math.cos(math.radians(galaxy[4])), math.sin(math.radians(galaxy[4]))
-                h = q * re / HZ_DIVISOR
-                geom = (ie * SQRT2PI * h * re * re, re, h, ci, si,
-                        math.cos(math.radians(galaxy[5])), math.sin(math.radians(galaxy[5])))
-                guess = _peak_guess(geom, table[0], table[1], grids.radial, grids.dk_radial,
-                                    grids.kmax_for(1e-6), d * box, dx, dy, _GUESS_RADIAL,
-                                    _GUESS_ANGULAR)
+                guess, _ = peak_estimate(galaxy, table, grids, size, d, box)
                 galaxy_tol = max(PEAK_TOL * PEAK_GUESS_SHARE * guess / central, TOL)
             else:
                 # the peak from the pixels around the galaxy's centre, where it is (the
