@@ -95,6 +95,13 @@ COPIES = 8.0
 #: the parts of an image's tail that can wrap into one pixel, each given tol / PARTS
 #: (see :func:`plan`)
 PARTS = 8.0
+#: The window's kernel spreads light that is not smooth on its scale, and how much there
+#: is of it is the spectrum in the window's transition band (1 - chi rises from 1e-3 to
+#: 0.999 over |k| = 0.42-1.27 k_1), not the whole flux: the kernel's tail at k_1 r = 40-90
+#: comes from a saddle point at |k| = (k_1 r / 8)^(1/7) k_1 = 1.2-1.4 k_1. The folded FFT's
+#: period takes the spread's amplitude from the spectrum at |k| >= this multiple of k_1,
+#: which leaves a margin below the saddle (see _plan_sizes)
+SPREAD_BAND = 0.6
 #: where the low-pass part may be split again, as fractions of k_1 (see :func:`plan`)
 LOW_SPLITS = (0.2, 0.3, 0.45)
 #: transform sizes allowed for the folded FFT (products of small primes)
@@ -798,9 +805,20 @@ def _level_cost(count, size):
     return side * side * (1.0 + size / 4.0)
 
 
-def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
+def plan_cost(m, reps, levels, size):
+    """A plan's cost, as :func:`plan` compares them (units of one mode of the folded
+    spectrum)."""
+    cost = (2 * reps + 1) ** 2 * m * m / 2.0 + _fft_cost(m)
+    return cost + sum(_level_cost(count, size) for _, count, _, _ in levels)
+
+
+def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL, band=1.0, whole=True):
     """The transform sizes for one galaxy: (m, reps, levels), where ``levels`` lists
     the low-pass lattices as (period, count, k_hi, k_lo), empty when there is no split.
+    ``band``: the spectrum's largest magnitude at ``|k| >= SPREAD_BAND k_1``, as a
+    fraction of its value at 0 (:func:`spread_band`; 1, the default, bounds it for any
+    image), which sets how far the window's kernel spreads the folded part.
+    ``whole=False`` leaves out the plan without a split.
 
     The plans: one folded FFT of period long enough for the whole tail (no low-pass
     part); or the split, a folded FFT of the high-pass part (1 - chi(k / k_1)) and a
@@ -837,24 +855,32 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL):
     tail_r = max(tail_lattice_radius(part, re, n, b), wing)
     core = psf.core_radius(part / COPIES)
     m, levels = _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core,
-                            tail_r, folds, k1)
+                            tail_r, folds, k1, band, whole)
     return int(m), reps, tuple((float(length), int(count), float(k_hi), float(k_lo))
                                for length, count, k_hi, k_lo in levels)
 
 
 @njit(cache=True, nogil=True)
-def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, folds, k1):
+def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, folds, k1,
+                band, whole):
     """:func:`plan`'s comparison of the plans, compiled (as Python calls it was 7% of the
     route's time): the folded FFT's size and the low-pass lattices (an array of rows
     (period, count, k_hi, k_lo), as many as there are lattices)."""
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((half + tail_r + core) / d)) + 1)
-    best_cost = folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole)
+    best_cost = folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole) if whole else math.inf
     best_m, best = m_whole, np.zeros((0, 4))
     # the split
     spread = window_radius(part / COPIES, re, n, b, k1, flux_ratio)
     reach_hi = max(high_pass_radius(part / COPIES, re, n, b, k1), spread) + core
-    m = _fft_size(int(math.ceil((half + reach_hi) / d)) + 1)
+    # The folded FFT's period: the window's kernel spreads the light in proportion to the
+    # spectrum in its transition band, not to the whole flux (SPREAD_BAND), and that
+    # spread is already the PSF-convolved image's. An estimate, not a bound: wrap_check
+    # measures the folded image and lengthens the period where it falls short. The
+    # low-pass lattices, which are not checked, keep the bound
+    spread_fold = window_radius(part / COPIES, re, n, b, k1, flux_ratio * band)
+    reach_fold = max(high_pass_radius(part / COPIES, re, n, b, k1), spread_fold) + core
+    m = _fft_size(int(math.ceil((half + reach_fold) / d)) + 1)
     cost_high = folds * m ** 2 / 2.0 + _fft_cost(m)
     length, count = _low_level(half + max(tail_r, spread) + core, k1, d)
     if cost_high + _level_cost(count, size) < best_cost:
@@ -1074,6 +1100,22 @@ def _table_reach(re, kmax, d):
     return re * math.sqrt(2.0) * (2 * _alias_reps(kmax, d) + 1) * math.pi / d
 
 
+def spread_band(re, d, table, tparams, grids):
+    """The largest ``|I~ P~|`` at ``|k| >= SPREAD_BAND K1 / d``, as a fraction of its value
+    at 0 (:func:`plan`'s ``band``): ``g_n`` falls with its argument (n >= 1/2: a scale
+    mixture of Gaussians) and is largest along the major axis, where the disc's factor is
+    1; a round PSF's transform is taken at that radius (a Gaussian's and a Moffat's fall
+    with it; an image PSF's need not, so its factor is 1); the pixel's sinc is at most 1.
+    ``re`` and ``d`` in length units; ``table`` the galaxy's Hankel table."""
+    k = SPREAD_BAND * K1 / d
+    y0, hy, kappa0 = tparams
+    ratio = abs(table_value(table, y0, hy, kappa0, re * k)) / table_value(
+        table, y0, hy, kappa0, 0.0)
+    if grids.round:
+        ratio *= abs(_radial_psf(grids.radial, grids.dk_radial, k))
+    return min(1.0, ratio)
+
+
 def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None,
                    check_wrap=True):
     """One image (size, size) at error ``tol`` (of the face-on central brightness),
@@ -1085,8 +1127,11 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     ie, re, n, q, incl, pa, ox, oy = galaxy
     b = sersic_b(n) if b is None else b
     h = q * re / HZ_DIVISOR
-    m, reps, levels = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol)
     table, tparams = hankel_table(n, _table_reach(re, kmax, d), b) if table is None else table
+    # the folded FFT's period from the spread's estimate where wrap_check will measure
+    # the result, from its bound where it will not (the first pass)
+    band = spread_band(re, d, table, tparams, grids) if check_wrap else 1.0
+    m, reps, levels = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band)
     ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \
         (math.cos(math.radians(incl)), math.sin(math.radians(incl)))
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
@@ -1123,6 +1168,18 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing)
         if wider is None or attempt == WRAP_RETRIES:
             break
+        if not levels:
+            # The plan folded the whole image, and the check asks for a longer period (its
+            # tail taken to fall like the PSF's wing, the slowest part it may hold). That
+            # can cost several times the split, which the plan then takes instead, its
+            # folded part checked in turn: discs with n ~ 1/2 and R_e ~ 25 through a
+            # Moffat were folded whole at 216-256 and asked for 288-576; over n 0.5-0.7
+            # and R_e 18-30 this was 1.8x faster (3.17 -> 1.80 ms an image)
+            split = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band, whole=False)
+            if plan_cost(*split, size) < plan_cost(wider, reps, (), size):
+                m, reps, levels = split
+                k_split = levels[0][2]
+                continue
         m = wider
     # low-pass parts, summed at the pixel centres from fine lattices; their spectra are
     # Hermitian, so the rows ky > 0 count twice and those below are left out
@@ -1183,13 +1240,18 @@ def _cut_index(k, a, sin_phi, table, tparams, re, zh, scale, psf, budget):
     return -1
 
 
-def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
+def _wavenumber_cut(galaxy, grids, kmax, budget, table=None, pixel=0.0):
     """A wavenumber beyond which every mode of the image's spectrum together changes no
     pixel by more than ``budget`` (flux per unit area): GalSim's ``maxk``, for the
     product of the galaxy's transform and a round PSF's, not the PSF's alone.
 
     Dropping the modes beyond kc changes a pixel by at most (1 / 2 pi)^2
-    Int_kc^inf k dk Int_0^2pi dphi |I~ P~| (the pixel's sinc is at most 1). In the
+    Int_kc^inf k dk Int_0^2pi dphi |I~ P~ S|, where S is the pixel's sinc for pixel means
+    of side ``pixel`` (0: centre values, S = 1): |sinc(k_x p / 2) sinc(k_y p / 2)| <=
+    min(1, 2 / (|k_x| p)) min(1, 2 / (|k_y| p)) <= min(1, 2 sqrt(2) / (|k| p)), as the
+    larger of |k_x| and |k_y| is at least |k| / sqrt(2) (over the thesis's prior, 6.5%
+    fewer modes through a Moffat of FWHM 3 pixels, 2% a Gaussian of 3, 22% a Moffat of 1,
+    where the cut lies at 1-4 Nyquist frequencies). In the
     direction phi of k', |I~| = amp g_n(R_e |k| a(phi)) G(phi), with
     a = sqrt(cos^2 phi + sin^2 phi cos^2 i) and G = exp(-(|k| sin phi sin i h)^2 / 2);
     it is even in k'_x and in k'_y, so the angle runs over a quarter, times 4. On
@@ -1205,11 +1267,11 @@ def _wavenumber_cut(galaxy, grids, kmax, budget, table=None):
     # then uses too; a table of its own when none is given
     table, tparams = hankel_table(n, re * kmax) if table is None else table
     return _cut(ie, re, h, math.radians(incl), kmax, table, tparams, grids.radial_k,
-                grids.radial, budget)
+                grids.radial, budget, pixel)
 
 
 @njit(cache=True, nogil=True)
-def _cut(ie, re, h, incl, kmax, table, tparams, radial_k, radial, budget):
+def _cut(ie, re, h, incl, kmax, table, tparams, radial_k, radial, budget, pixel):
     """_wavenumber_cut's work, compiled: it runs once a galaxy, and as NumPy calls it
     held the GIL that the other rendering threads wait for."""
     ci, si = math.cos(incl), math.sin(incl)
@@ -1218,6 +1280,8 @@ def _cut(ie, re, h, incl, kmax, table, tparams, radial_k, radial, budget):
     phi = np.linspace(0.0, 0.5 * math.pi, 33)
     a = np.sqrt(np.cos(phi) ** 2 + (np.sin(phi) * ci) ** 2)
     psf = np.abs(np.interp(k, radial_k, radial))
+    if pixel > 0.0:  # the pixel's sinc, bounded (see _wavenumber_cut)
+        psf *= np.minimum(1.0, 2.0 * math.sqrt(2.0) / (np.maximum(k, 1e-300) * pixel))
     scale = 4.0 * amp * (phi[1] - phi[0]) / (2.0 * math.pi) ** 2
     last = _cut_index(k, a, np.sin(phi), table, tparams, re, si * h, scale, psf, budget)
     if last < 0:  # the whole image is below the budget
@@ -1307,7 +1371,8 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
                 kmax = grids.kmax_for(0.1 * galaxy_tol)
                 if grids.round:  # where the galaxy's transform times the PSF's is negligible
                     kmax = min(kmax, _wavenumber_cut(galaxy, grids, kmax,
-                                                     0.1 * galaxy_tol * central, table))
+                                                     0.1 * galaxy_tol * central, table,
+                                                     d * box))
                 image = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol, kmax,
                                        table, b)
                 if not grids.round:

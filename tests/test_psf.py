@@ -515,10 +515,13 @@ def test_a_peak_estimate_above_the_peak_draws_the_image_again(monkeypatch):
     np.testing.assert_allclose(again, good, rtol=0, atol=2e-7 * good.max())
 
 
-def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
+@pytest.mark.parametrize("pixel", [0.0, 1.0])
+def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget(pixel):
     # The simulator folds the spectrum only out to where the galaxy's transform times the
     # PSF's is negligible (not where the PSF's alone is): the cut is well inside the
     # PSF's, and the image without the modes beyond it moves by less than the budget.
+    # With the pixel's sinc bounded too (pixel means), the cut is lower still, and the
+    # pixel means move by less than the budget.
     from skgal._fourier import _Grids, _render_galaxy, _wavenumber_cut
 
     psf = MoffatPSF(3.0, 3.0)
@@ -526,9 +529,12 @@ def test_the_galaxy_and_psf_cut_drops_modes_within_its_budget():
     galaxy = (0.6, 12.0, 1.5, 0.3, 60.0, 20.0, 0.4, -0.3)
     kmax = grids.kmax_for(1e-9)
     budget = 1e-7  # flux per unit area: about 3e-9 of this image's peak (36)
-    cut = _wavenumber_cut(galaxy, grids, kmax, budget)
+    cut = _wavenumber_cut(galaxy, grids, kmax, budget, pixel=pixel)
     assert cut < 0.75 * kmax
-    full, cut_image = (_render_galaxy(galaxy, psf, 32, 1.0, 1.0, grids, 1e-9, k)
+    if pixel:
+        assert cut < _wavenumber_cut(galaxy, grids, kmax, budget)
+    box = 1.0 if pixel else 0.0  # pixel means, or centre values
+    full, cut_image = (_render_galaxy(galaxy, psf, 32, 1.0, box, grids, 1e-9, k)
                        for k in (kmax, cut))
     # the bound holds: measured 0.08 of the budget here (7e-4 with the earlier bound by
     # the largest direction alone; summed over directions it is far tighter)
