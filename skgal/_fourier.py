@@ -528,6 +528,46 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
                 image[y, x] += cy * q_re[x] - sy * q_im[x]
 
 
+@njit(cache=True, nogil=True)
+def _slow_sum(low_re, low_im, real, k, count, k1, xs, ys, scale, out):
+    """out[p] += scale Re sum over the rows a >= 0 (ky = k[count + a], the row ky = 0 at
+    half weight) and all columns b of L[a, b] ((k[b]^2 + ky^2) / k1^2)^4
+    e^{i (k[b] xs[p] + ky ys[p])}: the leading term of a low-pass lattice's high-pass part,
+    Laplacian^4 (chi O) / k1^8, at points (xs, ys) from the galaxy's centre (length units;
+    ``L``, ``real`` and ``scale`` as in :func:`_low_image`)."""
+    rows = low_re.shape[0]
+    inv = 1.0 / (k1 * k1)
+    w_re = np.zeros((rows, k.size))
+    w_im = np.zeros((rows, k.size))
+    for a in range(rows):
+        ky = k[count + a]
+        for b in range(k.size):
+            w = (k[b] * k[b] + ky * ky) * inv
+            w = w * w
+            w = w * w
+            w_re[a, b] = w * low_re[a, b]
+            w_im[a, b] = 0.0 if real else w * low_im[a, b]
+    cx = np.empty(k.size)
+    sx = np.empty(k.size)
+    for p in range(xs.size):
+        for b in range(k.size):
+            cx[b] = math.cos(k[b] * xs[p])
+            sx[b] = math.sin(k[b] * xs[p])
+        total = 0.0
+        for a in range(rows):
+            q_re, q_im = 0.0, 0.0
+            for b in range(k.size):
+                lr, li = w_re[a, b], w_im[a, b]
+                if lr == 0.0 and li == 0.0:
+                    continue
+                q_re += lr * cx[b] - li * sx[b]
+                q_im += lr * sx[b] + li * cx[b]
+            phase = k[count + a] * ys[p]
+            weight = 0.5 if a == 0 else 1.0
+            total += weight * (q_re * math.cos(phase) - q_im * math.sin(phase))
+        out[p] += scale * total
+
+
 def _gauss_legendre(points):
     """Gauss-Legendre nodes and weights on [0, 1]."""
     x, w = np.polynomial.legendre.leggauss(points)
@@ -773,14 +813,27 @@ def shared_grids(psf, d, floor=PSF_FLOOR):
     return grids
 
 
+#: The plans' costs, in nanoseconds on this project's 2-core machine (one thread;
+#: benchmarks/bench_plan_cost.py measures them): a mode of the folded spectrum (its
+#: Hankel value, disc factor, kernel and phase), an inverse FFT per m^2 log2 m, a mode
+#: of a low-pass lattice's spectrum, and a product of its sums at the pixels. Costs in
+#: units of one folded mode, as before, were 6x too high for the FFT and 35x for the
+#: low-pass lattices (set when their sums were NumPy products), so the plans folded whole
+#: images at periods of 360-480 where the split costs a third of that
+FOLD_NS = 38.0
+FFT_NS = 0.75
+LOW_MODE_NS = 9.7
+LOW_SUM_NS = 0.19
+
+
 @njit(cache=True)
-def _fft_cost(m):
-    """The inverse FFT of an m x m lattice, in units of one mode of the folded spectrum
-    (about 100 ns when this was set; 35-50 ns since the mode loop was inlined, but
-    re-weighting this and the low-pass cost for that measured no gain): ~5 m^2 log2 m
-    flops at about a flop a nanosecond, with room. Without it a plan with a single Nyquist
-    zone (a galaxy-and-PSF cut) could pick an 8192^2 transform over the split."""
-    return m * m * math.log2(m) / 8.0
+def _fold_cost(m, folds, kmax, d):
+    """The folded FFT's cost (ns): its modes, those of ``folds`` Nyquist zones within
+    ``kmax`` (the fold skips the rest; fewer still in an inclined disc's strip), and the
+    inverse transform. Without the transform's cost a plan with a single Nyquist zone (a
+    galaxy-and-PSF cut) could pick an 8192^2 transform over the split."""
+    modes = min(folds * m * m / 2.0, kmax * kmax * m * m * d * d / (8.0 * math.pi))
+    return FOLD_NS * modes + FFT_NS * m * m * math.log2(m)
 
 
 @njit(cache=True)
@@ -800,15 +853,15 @@ def _low_level(length_wanted, k_hi, d):
 
 @njit(cache=True)
 def _level_cost(count, size):
-    """A low-pass lattice's direct sum, in units of one mode of the folded spectrum."""
+    """A low-pass lattice's cost (ns): its spectrum's modes and its sums at the pixels
+    (over the columns for each row and pixel column, then over the rows)."""
     side = 2 * count + 1
-    return side * side * (1.0 + size / 4.0)
+    return LOW_MODE_NS * side * side + LOW_SUM_NS * (count + 1) * size * (side + size)
 
 
-def plan_cost(m, reps, levels, size):
-    """A plan's cost, as :func:`plan` compares them (units of one mode of the folded
-    spectrum)."""
-    cost = (2 * reps + 1) ** 2 * m * m / 2.0 + _fft_cost(m)
+def plan_cost(m, reps, levels, size, kmax, d):
+    """A plan's cost (ns), as :func:`plan` compares them."""
+    cost = _fold_cost(m, (2 * reps + 1) ** 2, kmax, d)
     return cost + sum(_level_cost(count, size) for _, count, _, _ in levels)
 
 
@@ -855,20 +908,20 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL, band=1.0, whole=Tru
     tail_r = max(tail_lattice_radius(part, re, n, b), wing)
     core = psf.core_radius(part / COPIES)
     m, levels = _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core,
-                            tail_r, folds, k1, band, whole)
+                            tail_r, folds, k1, band, whole, kmax)
     return int(m), reps, tuple((float(length), int(count), float(k_hi), float(k_lo))
                                for length, count, k_hi, k_lo in levels)
 
 
 @njit(cache=True, nogil=True)
 def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, folds, k1,
-                band, whole):
+                band, whole, kmax):
     """:func:`plan`'s comparison of the plans, compiled (as Python calls it was 7% of the
     route's time): the folded FFT's size and the low-pass lattices (an array of rows
     (period, count, k_hi, k_lo), as many as there are lattices)."""
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((half + tail_r + core) / d)) + 1)
-    best_cost = folds * m_whole ** 2 / 2.0 + _fft_cost(m_whole) if whole else math.inf
+    best_cost = _fold_cost(m_whole, folds, kmax, d) if whole else math.inf
     best_m, best = m_whole, np.zeros((0, 4))
     # the split
     spread = window_radius(part / COPIES, re, n, b, k1, flux_ratio)
@@ -879,9 +932,9 @@ def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, f
     # measures the folded image and lengthens the period where it falls short. The
     # low-pass lattices, which are not checked, keep the bound
     spread_fold = window_radius(part / COPIES, re, n, b, k1, flux_ratio * band)
-    reach_fold = max(high_pass_radius(part / COPIES, re, n, b, k1), spread_fold) + core
+    reach_fold = max(high_pass_radius(part / COPIES, re, n, b, k1), spread_fold)
     m = _fft_size(int(math.ceil((half + reach_fold) / d)) + 1)
-    cost_high = folds * m ** 2 / 2.0 + _fft_cost(m)
+    cost_high = _fold_cost(m, folds, kmax, d)
     length, count = _low_level(half + max(tail_r, spread) + core, k1, d)
     if cost_high + _level_cost(count, size) < best_cost:
         best_cost, best_m = cost_high + _level_cost(count, size), m
@@ -911,7 +964,7 @@ WRAP_MAX = 1024
 LINE_COPIES = 2.0
 
 
-def wrap_check(periodic, stamp, budget, re, n, b, k1, wing=None):
+def wrap_check(periodic, stamp, budget, re, n, b, k1, wing=None, slow=None):
     """None if the folded high-pass part's wrap-around is within ``budget`` at the stamp's
     pixels; otherwise a longer period (an FFT size) that would bring it there.
 
@@ -940,15 +993,99 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1, wing=None):
     ``k1`` (the split, 0 without one) in radians per pixel; ``budget`` in the image's
     units; ``wing``: the PSF's ``wing_power``, if it has a power-law wing (see
     :func:`tail_fall`).
+
+    ``slow``: (a function of radii in pixels giving the slow part's largest magnitude at
+    each on the major axis, in the periodic image's units; the line's width h_z sin i in
+    pixels; cos i), with which the tail is taken apart where that is valid
+    (:func:`_slow_apart`): carried out whole, the ring's value, which at the period's edge
+    is mostly the window kernel's spread, was taken to fall like the Sérsic profile, and
+    asked for periods 1.5-4 times longer than the wrap-around needed.
     """
     m = periodic.shape[0]
     if m >= WRAP_MAX:
         return None
     s_b, r_b, r_c = ring_max(periodic, stamp)
-    reach = _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1, wing)
-    if reach is None:
+    whole = LINE_COPIES * s_b * tail_fall(r_b, r_c, re, n, b, k1, wing)
+    if whole <= budget:
         return None
-    return min(max(_fft_size(int(math.ceil(reach + stamp)) + 1), _fft_size(m + 1)), WRAP_MAX)
+    apart = _slow_apart(s_b, r_b, r_c, re, n, b, k1, slow) if slow is not None and \
+        k1 > 0.0 else None
+    if apart is not None and apart[0] + apart[1] <= budget:
+        return None
+    reach = _wrap_reach(s_b, r_b, r_c, budget, re, n, b, k1, wing)
+    wider = min(max(_fft_size(int(math.ceil(reach + stamp)) + 1), _fft_size(m + 1)),
+                WRAP_MAX)
+    if apart is not None and apart[0] <= 0.25 * budget:
+        # apart, the slow part read from r_c outwards (it falls beyond) and the fast part
+        # carried out: the period where the wrap-around would be within half the budget,
+        # so that the retry's own check passes, if that is shorter
+        fast = max(apart[1], 1e-300)
+        reach = r_c + math.log(fast / (0.25 * budget)) / (CHI_ENV[1] * k1)
+        wider = min(wider, max(_fft_size(int(math.ceil(reach + stamp)) + 1),
+                               _fft_size(m + 1)))
+    return wider
+
+
+def wrap_estimate(s_b, r_b, r_c, re, n, b, k1, wing=None, slow=None):
+    """The wrap-around at the stamp's pixels from copies at ``r_c`` and beyond, of a folded
+    image whose largest value on the ring at ``r_b`` is ``s_b`` (:func:`ring_max`): that
+    value carried out whole by the slowest fall its parts may have (:func:`tail_fall`,
+    both copies on the disc's line), or, with ``slow`` (see :func:`wrap_check`), the
+    smaller of that and the tail taken apart (:func:`_slow_apart`). Lengths in pixels,
+    ``k1`` in radians per pixel."""
+    whole = LINE_COPIES * s_b * tail_fall(r_b, r_c, re, n, b, k1, wing)
+    if slow is None or k1 <= 0.0:
+        return whole
+    apart = _slow_apart(s_b, r_b, r_c, re, n, b, k1, slow)
+    return whole if apart is None else min(whole, apart[0] + apart[1])
+
+
+#: the radii, from the nearest copy's distance outwards (pixels), at which the slow part is
+#: read (its largest is taken; a few, so that a zero of Laplacian^4 O at one is not taken
+#: for the tail)
+SLOW_RADII = (0.0, 3.0, 6.0, 10.0, 15.0)
+#: the slow part is read where it is smooth on the window's scale: its roughness (see
+#: _slow_apart) at most this fraction of k_1, so that the next term of 1 - chi = y chi +
+#: (1 - (1 + y) e^{-y}) is below (0.3)^16 / 2 of it
+SLOW_ROUGH = 0.3
+#: the slow part read on the major axis stands for every point at that distance, and
+#: the axis's sampled radii for every radius beyond: held by this factor
+SLOW_SAFETY = 4.0
+#: the rest carried out at the kernel envelope's rate, held by this factor: on thick,
+#: inclined discs (benchmarks/bench_wrap.py --thick) it came within 1.22 of the true
+#: wrap-around where that spread was all of it (an n = 2 disc through a Gaussian PSF)
+FAST_SAFETY = 2.0
+
+
+def _slow_apart(s_b, r_b, r_c, re, n, b, k1, slow):
+    """The wrap-around at the stamp from copies at ``r_c`` and beyond, with the tail taken
+    apart: (its slow part, its fast part), or None where that is not valid.
+
+    The high-pass part is H = (1 - chi) O-hat, and 1 - chi = y chi + (1 - (1 + y) e^{-y})
+    with y = (k / k_1)^8. The first term is Laplacian^4 (chi O) / k_1^8, the slow part: it
+    is computed (``slow``, from the low-pass lattices, whose periods hold the whole tail)
+    at radii from r_c outwards on the major axis, where the profile is brightest at a
+    given distance, and counted for every copy (``COPIES``, times ``SLOW_SAFETY``). The
+    rest, R = H - that, is the second-order term, about (rho / k_1)^16 / 2 of the image,
+    negligible where the image's roughness rho (from its logarithmic slope lambda and its
+    width across the major axis, sqrt(lambda^2 + 3.2 / sigma^2), sigma^2 = (h_z sin i)^2 +
+    cos^2 i r / lambda: the line's Gaussian and the projected profile's curvature, whose
+    eighth derivative at the crest is at most 105 / sigma^8) is below SLOW_ROUGH k_1, and
+    the window's spread of the light that is not smooth, which falls at least like the
+    kernel's envelope: at r_b at most s_b plus the slow part there, carried out at that
+    rate to r_c for the ``LINE_COPIES`` nearest copies (times ``FAST_SAFETY``). Thin,
+    near edge-on discs (their line rough on the window's scale) and profiles rough at
+    those radii are not taken apart. Lengths in pixels; ``k1`` in radians per pixel."""
+    slow_at, width, cos_i = slow
+    radii = r_c + np.array(SLOW_RADII)
+    for r in (r_b, radii[-1]):
+        lam = _slope(r, re, n, b)
+        sigma2 = width * width + cos_i * cos_i * r / lam
+        if sigma2 <= 0.0 or lam * lam + 3.2 / sigma2 > (SLOW_ROUGH * k1) ** 2:
+            return None
+    values = slow_at(np.concatenate(([float(r_b)], radii)))
+    fast = (s_b + values[0]) * math.exp(-CHI_ENV[1] * k1 * (r_c - r_b))
+    return COPIES * SLOW_SAFETY * values[1:].max(), FAST_SAFETY * LINE_COPIES * fast
 
 
 def ring_max(periodic, stamp):
@@ -1148,6 +1285,52 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     # central surface brightness
     budget = tol / PARTS * ie * math.exp(b) * SQRT2PI * h
     wing = getattr(psf, "wing_power", None)
+
+    def low_parts(levels):
+        # the low-pass lattices' spectra (their rows ky >= 0: the spectra are Hermitian),
+        # each band checked and lengthened as it needs: (low, k, count, period, waves)
+        parts = []
+        for length, count, k_hi, k_lo in levels:
+            for attempt in range(WRAP_RETRIES + 1):
+                kl, kern_re, kern_im, waves_re, waves_im = grids.low(length, count, d * box,
+                                                                     k_hi, k_lo, size)
+                low = np.empty((count + 1, kl.size))
+                _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
+                if grids.round:
+                    low *= kern_re[count:]
+                else:
+                    low = low * (kern_re[count:] + 1j * kern_im[count:])
+                if k_lo == 0.0 or not check_wrap:  # the period holds the tail
+                    break
+                wanted = band_check(low, kl, length, d, stamp, pa, budget, re / d, n, b,
+                                    k_lo, wing)
+                if wanted is None or attempt == WRAP_RETRIES:
+                    break
+                # at least the next quantum of the lattices' periods
+                length, count = _low_level(max(wanted, 1.05 * length), k_hi, d)
+            parts.append((low, kl, count, length, waves_re, waves_im))
+        return parts
+
+    def slow_at(radii):
+        # the fold's slow part, Laplacian^4 (chi O) / k_1^8, at radii (pixels) on the
+        # major axis (both ends: a PSF that is not round need not be symmetric), in the
+        # periodic image's units (see _slow_apart)
+        t = np.asarray(radii, dtype=float) * d
+        if grids.round:  # the image is symmetric about its centre
+            xs, ys = t * cp, t * sp
+        else:
+            xs, ys = np.concatenate([t * cp, -t * cp]), np.concatenate([t * sp, -t * sp])
+        out = np.zeros(xs.size)
+        for low, kl, count, length, _, _ in lows:
+            real = not np.iscomplexobj(low)
+            _slow_sum(np.ascontiguousarray(low.real), _EMPTY if real else
+                      np.ascontiguousarray(low.imag), real, kl, count, k_split, xs, ys,
+                      2.0 / (length * length), out)
+        out = np.abs(out) * d * d
+        return out if grids.round else np.maximum(out[:t.size], out[t.size:])
+
+    lows = low_parts(levels)
+    slow = (slow_at, h * si / d, ci)
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     fold_kmax = kmax if grids.round else math.inf
     for attempt in range(WRAP_RETRIES + 1):
@@ -1165,7 +1348,8 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         image = _stamp_window(periodic, iy, ix, size, d * d)
         if not check_wrap:
             break
-        wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing)
+        wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing,
+                           slow if levels else None)
         if wider is None or attempt == WRAP_RETRIES:
             break
         if not levels:
@@ -1176,32 +1360,15 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             # Moffat were folded whole at 216-256 and asked for 288-576; over n 0.5-0.7
             # and R_e 18-30 this was 1.8x faster (3.17 -> 1.80 ms an image)
             split = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band, whole=False)
-            if plan_cost(*split, size) < plan_cost(wider, reps, (), size):
+            if plan_cost(*split, size, kmax, d) < plan_cost(wider, reps, (), size, kmax, d):
                 m, reps, levels = split
                 k_split = levels[0][2]
+                lows = low_parts(levels)
                 continue
         m = wider
-    # low-pass parts, summed at the pixel centres from fine lattices; their spectra are
-    # Hermitian, so the rows ky > 0 count twice and those below are left out
-    for length, count, k_hi, k_lo in levels:
-        for attempt in range(WRAP_RETRIES + 1):
-            kl, kern_re, kern_im, waves_re, waves_im = grids.low(length, count, d * box,
-                                                                 k_hi, k_lo, size)
-            low = np.empty((count + 1, kl.size))
-            _low_spectrum(geom, table, tparams, kern_re, kern_im, kl, low)
-            if grids.round:
-                low *= kern_re[count:]
-            else:
-                low = low * (kern_re[count:] + 1j * kern_im[count:])
-            if k_lo == 0.0 or not check_wrap:  # the low-pass part's period holds the tail
-                break
-            wanted = band_check(low, kl, length, d, stamp, pa, budget, re / d, n, b, k_lo,
-                                wing)
-            if wanted is None or attempt == WRAP_RETRIES:
-                break
-            # at least the next quantum of the lattices' periods
-            length, count = _low_level(max(wanted, 1.05 * length), k_hi, d)
-        image = np.ascontiguousarray(image)
+    # the low-pass parts summed at the pixel centres
+    image = np.ascontiguousarray(image)
+    for low, kl, count, length, waves_re, waves_im in lows:
         if grids.round:
             _low_image(low, _EMPTY, True, kl, count, waves_re, waves_im, sx * d, sy * d,
                        2.0 / (length * length), image)
