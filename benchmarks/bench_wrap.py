@@ -35,11 +35,23 @@ import time
 
 import numpy as np
 
-from skgal import GaussianPSF, MoffatPSF
+from skgal import GaussianPSF, ImagePSF, MoffatPSF, observing_conditions
 from skgal import _fourier
 
+
+def _sampled_gaussian(fwhm, size=25):
+    """An image PSF: a Gaussian of ``fwhm`` pixels sampled at pixel centres."""
+    x = np.arange(size) - (size - 1) / 2
+    sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+    return ImagePSF(np.exp(-0.5 * (x[:, None] ** 2 + x[None, :] ** 2) / sigma ** 2),
+                    pixel_scale=1.0)
+
+
 PSFS = [MoffatPSF(1.0, 2.0), MoffatPSF(2.0, 2.0), MoffatPSF(3.0, 2.0), MoffatPSF(1.0, 2.5),
-        MoffatPSF(1.5, 3.0), MoffatPSF(3.0, 3.0), GaussianPSF(1.0), GaussianPSF(3.0)]
+        MoffatPSF(1.5, 3.0), MoffatPSF(3.0, 3.0), GaussianPSF(1.0), GaussianPSF(3.0),
+        # image PSFs (band-limited: their transform ends at the Nyquist frequency): a
+        # narrow Gaussian sampled, and the space conditions' Tiny Tim PSF
+        _sampled_gaussian(1.2), observing_conditions("space").psf]
 
 
 def galaxies(rng, count, prior, thick=False):

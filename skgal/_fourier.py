@@ -34,13 +34,14 @@ Two errors need care, and each is bounded per galaxy before anything is computed
   is band-limited to ``|k| < 1.6 k_1`` and is summed directly at the stamp's pixels
   from a fine grid of period long enough for the whole tail (or split once more, into
   a band on a shorter period and a narrower low-pass part on the tail's, where that is
-  cheaper). Every period is half the stamp plus the radius where the light it holds,
-  summed over all its periodic copies, is below the budget (:func:`plan`). One part
-  is measured rather than bounded: an inclined disc's high-pass part also runs along
-  its major axis (the thin vertical Gaussian is rough on the window's scale), so the
-  folded image's edge is checked and the period lengthened where that tail would
-  reach the copies (:func:`wrap_check`; the band between two windows likewise,
-  :func:`band_check`).
+  cheaper). Every low-pass period is half the stamp plus the radius where the light it
+  holds, summed over all its periodic copies, is below the budget (:func:`plan`). The
+  folded FFT's is measured rather than bounded: the plan estimates it (the window's
+  spread from the spectrum in the window's transition band), and an inclined disc's
+  high-pass part also runs along its major axis (the thin vertical Gaussian is rough on
+  the window's scale), so the folded image's edge is checked and the period lengthened
+  where its tail would reach the copies (:func:`wrap_check`; the band between two
+  windows likewise, :func:`band_check`).
 
 No cusp is sampled in real space: the Sérsic cusp lives in ``g_n``'s slow decay,
 which the PSF's transform ends. A PSF is needed: without one (or with one far
@@ -827,12 +828,15 @@ LOW_SUM_NS = 0.19
 
 
 @njit(cache=True)
-def _fold_cost(m, folds, kmax, d):
+def _fold_cost(m, folds, kmax, d, strip):
     """The folded FFT's cost (ns): its modes, those of ``folds`` Nyquist zones within
-    ``kmax`` (the fold skips the rest; fewer still in an inclined disc's strip), and the
-    inverse transform. Without the transform's cost a plan with a single Nyquist zone (a
-    galaxy-and-PSF cut) could pick an 8192^2 transform over the split."""
+    ``kmax`` and within the disc's strip ``|k'_y| <= strip`` (the fold skips the rest), and
+    the inverse transform. Without the transform's cost a plan with a single Nyquist zone
+    (a galaxy-and-PSF cut) could pick an 8192^2 transform over the split. ``kmax`` and
+    ``strip`` in radians per length unit, ``d`` the pixel's side."""
     modes = min(folds * m * m / 2.0, kmax * kmax * m * m * d * d / (8.0 * math.pi))
+    theta = math.asin(min(1.0, strip / kmax))  # the strip's share of the disc |k| < kmax
+    modes *= (2.0 / math.pi) * (theta + math.sin(theta) * math.cos(theta))
     return FOLD_NS * modes + FFT_NS * m * m * math.log2(m)
 
 
@@ -859,19 +863,23 @@ def _level_cost(count, size):
     return LOW_MODE_NS * side * side + LOW_SUM_NS * (count + 1) * size * (side + size)
 
 
-def plan_cost(m, reps, levels, size, kmax, d):
+def plan_cost(m, reps, levels, size, kmax, d, strip=math.inf):
     """A plan's cost (ns), as :func:`plan` compares them."""
-    cost = _fold_cost(m, (2 * reps + 1) ** 2, kmax, d)
+    cost = _fold_cost(m, (2 * reps + 1) ** 2, kmax, d, strip)
     return cost + sum(_level_cost(count, size) for _, count, _, _ in levels)
 
 
-def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL, band=1.0, whole=True):
+def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL, band=1.0, whole=True,
+         strip=math.inf):
     """The transform sizes for one galaxy: (m, reps, levels), where ``levels`` lists
     the low-pass lattices as (period, count, k_hi, k_lo), empty when there is no split.
-    ``band``: the spectrum's largest magnitude at ``|k| >= SPREAD_BAND k_1``, as a
+    ``band``: a bound on the spectrum's magnitude at ``|k| >= SPREAD_BAND k_1``, as a
     fraction of its value at 0 (:func:`spread_band`; 1, the default, bounds it for any
-    image), which sets how far the window's kernel spreads the folded part.
-    ``whole=False`` leaves out the plan without a split.
+    image, and then the folded FFT's period is the bound's), which sets how far the
+    window's kernel spreads the folded part.
+    ``whole=False`` leaves out the plan without a split. ``strip``: the half-width of the
+    disc's strip in the spectrum, ``sqrt(GAUSS_SKIP) / (h_z sin i)`` (radians per length
+    unit), where the fold skips the modes beyond (for the costs).
 
     The plans: one folded FFT of period long enough for the whole tail (no low-pass
     part); or the split, a folded FFT of the high-pass part (1 - chi(k / k_1)) and a
@@ -908,20 +916,20 @@ def plan(re, n, b, psf, size, d, offset, kmax=None, tol=TOL, band=1.0, whole=Tru
     tail_r = max(tail_lattice_radius(part, re, n, b), wing)
     core = psf.core_radius(part / COPIES)
     m, levels = _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core,
-                            tail_r, folds, k1, band, whole, kmax)
+                            tail_r, folds, k1, band, whole, kmax, strip)
     return int(m), reps, tuple((float(length), int(count), float(k_hi), float(k_lo))
                                for length, count, k_hi, k_lo in levels)
 
 
 @njit(cache=True, nogil=True)
 def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, folds, k1,
-                band, whole, kmax):
+                band, whole, kmax, strip):
     """:func:`plan`'s comparison of the plans, compiled (as Python calls it was 7% of the
     route's time): the folded FFT's size and the low-pass lattices (an array of rows
     (period, count, k_hi, k_lo), as many as there are lattices)."""
     # one folded FFT over the whole tail
     m_whole = _fft_size(int(math.ceil((half + tail_r + core) / d)) + 1)
-    best_cost = _fold_cost(m_whole, folds, kmax, d) if whole else math.inf
+    best_cost = _fold_cost(m_whole, folds, kmax, d, strip) if whole else math.inf
     best_m, best = m_whole, np.zeros((0, 4))
     # the split
     spread = window_radius(part / COPIES, re, n, b, k1, flux_ratio)
@@ -933,8 +941,10 @@ def _plan_sizes(re, n, b, size, d, half, part, flux_ratio, wing, core, tail_r, f
     # low-pass lattices, which are not checked, keep the bound
     spread_fold = window_radius(part / COPIES, re, n, b, k1, flux_ratio * band)
     reach_fold = max(high_pass_radius(part / COPIES, re, n, b, k1), spread_fold)
+    if band >= 1.0:  # the bound (the first pass, which is not checked): the PSF's core too
+        reach_fold += core
     m = _fft_size(int(math.ceil((half + reach_fold) / d)) + 1)
-    cost_high = _fold_cost(m, folds, kmax, d)
+    cost_high = _fold_cost(m, folds, kmax, d, strip)
     length, count = _low_level(half + max(tail_r, spread) + core, k1, d)
     if cost_high + _level_cost(count, size) < best_cost:
         best_cost, best_m = cost_high + _level_cost(count, size), m
@@ -996,10 +1006,12 @@ def wrap_check(periodic, stamp, budget, re, n, b, k1, wing=None, slow=None):
 
     ``slow``: (a function of radii in pixels giving the slow part's largest magnitude at
     each on the major axis, in the periodic image's units; the line's width h_z sin i in
-    pixels; cos i), with which the tail is taken apart where that is valid
-    (:func:`_slow_apart`): carried out whole, the ring's value, which at the period's edge
-    is mostly the window kernel's spread, was taken to fall like the Sérsic profile, and
-    asked for periods 1.5-4 times longer than the wrap-around needed.
+    pixels; cos i; a function giving the radius in pixels out to which the first may be
+    read), with which the tail is taken apart where that is valid (:func:`_slow_apart`):
+    carried out whole, the ring's value, which at the period's edge is mostly the window
+    kernel's spread, was taken to fall like the Sérsic profile, and asked for periods
+    1.5-4 times longer than the wrap-around needed. Round PSFs only (see
+    :func:`_render_galaxy`).
     """
     m = periodic.shape[0]
     if m >= WRAP_MAX:
@@ -1046,8 +1058,12 @@ def wrap_estimate(s_b, r_b, r_c, re, n, b, k1, wing=None, slow=None):
 SLOW_RADII = (0.0, 3.0, 6.0, 10.0, 15.0)
 #: the slow part is read where it is smooth on the window's scale: its roughness (see
 #: _slow_apart) at most this fraction of k_1, so that the next term of 1 - chi = y chi +
-#: (1 - (1 + y) e^{-y}) is below (0.3)^16 / 2 of it
+#: (1 - (1 + y) e^{-y}) is at most about 190 (0.3)^8 / 2 = 6e-3 of it
 SLOW_ROUGH = 0.3
+#: the slow part is read out to this share of the shortest low-pass lattice's period:
+#: beyond about 0.4 of it the band's copy, a period away, was read instead (1-10 times
+#: the budget by itself at r_c >= 216 pixels, a review found)
+SLOW_PERIOD_SHARE = 0.35
 #: the slow part read on the major axis stands for every point at that distance, and
 #: the axis's sampled radii for every radius beyond: held by this factor
 SLOW_SAFETY = 4.0
@@ -1062,22 +1078,28 @@ def _slow_apart(s_b, r_b, r_c, re, n, b, k1, slow):
     apart: (its slow part, its fast part), or None where that is not valid.
 
     The high-pass part is H = (1 - chi) O-hat, and 1 - chi = y chi + (1 - (1 + y) e^{-y})
-    with y = (k / k_1)^8. The first term is Laplacian^4 (chi O) / k_1^8, the slow part: it
-    is computed (``slow``, from the low-pass lattices, whose periods hold the whole tail)
-    at radii from r_c outwards on the major axis, where the profile is brightest at a
-    given distance, and counted for every copy (``COPIES``, times ``SLOW_SAFETY``). The
-    rest, R = H - that, is the second-order term, about (rho / k_1)^16 / 2 of the image,
-    negligible where the image's roughness rho (from its logarithmic slope lambda and its
-    width across the major axis, sqrt(lambda^2 + 3.2 / sigma^2), sigma^2 = (h_z sin i)^2 +
-    cos^2 i r / lambda: the line's Gaussian and the projected profile's curvature, whose
-    eighth derivative at the crest is at most 105 / sigma^8) is below SLOW_ROUGH k_1, and
-    the window's spread of the light that is not smooth, which falls at least like the
-    kernel's envelope: at r_b at most s_b plus the slow part there, carried out at that
-    rate to r_c for the ``LINE_COPIES`` nearest copies (times ``FAST_SAFETY``). Thin,
-    near edge-on discs (their line rough on the window's scale) and profiles rough at
-    those radii are not taken apart. Lengths in pixels; ``k1`` in radians per pixel."""
-    slow_at, width, cos_i = slow
+    with y = (k / k_1)^8. The first term, S = Laplacian^4 (chi O) / k_1^8, holds the slow
+    part (the smooth tail's eighth derivatives) and a spread of the core by its own kernel;
+    it is computed (``slow``, from the low-pass lattices, whose periods hold the whole tail,
+    out to a share of the shortest of them) at radii from r_c outwards on the major axis,
+    where the profile is brightest at a given distance, and counted for every copy
+    (``COPIES``, times ``SLOW_SAFETY``). The rest, R = H - S, is the window's spread of the
+    light that is not smooth, which falls at least like the kernel's envelope, and the
+    smooth tail's next order, negligible where the image's roughness rho is below
+    SLOW_ROUGH k_1: rho^2 = lambda^2 + 3.2 / sigma^2, from the profile's logarithmic slope
+    lambda and its width across the major axis, sigma^2 = (h_z sin i)^2 + cos^2 i r /
+    lambda (the line's Gaussian and the projected profile's curvature; a Gaussian's eighth
+    derivative at its crest is 105 / sigma^8, and its sixteenth 15!! / sigma^16, so the
+    next order is at most about 190 (rho / k_1)^8 / 2 = 6e-3 of S there). R is at most
+    s_b plus S at r_b on the ring, carried out at the kernel's rate to r_c for the
+    ``LINE_COPIES`` nearest copies (times ``FAST_SAFETY``). Where S and R cancel (near the
+    core) this only overstates the tail. Thin, near edge-on discs (their line rough on the
+    window's scale), profiles rough at those radii, and radii where a lattice's own copy
+    would be read are not taken apart. Lengths in pixels; ``k1`` in radians per pixel."""
+    slow_at, width, cos_i, reach = slow
     radii = r_c + np.array(SLOW_RADII)
+    if radii[-1] > reach():
+        return None
     for r in (r_b, radii[-1]):
         lam = _slope(r, re, n, b)
         sigma2 = width * width + cos_i * cos_i * r / lam
@@ -1237,20 +1259,44 @@ def _table_reach(re, kmax, d):
     return re * math.sqrt(2.0) * (2 * _alias_reps(kmax, d) + 1) * math.pi / d
 
 
-def spread_band(re, d, table, tparams, grids):
-    """The largest ``|I~ P~|`` at ``|k| >= SPREAD_BAND K1 / d``, as a fraction of its value
-    at 0 (:func:`plan`'s ``band``): ``g_n`` falls with its argument (n >= 1/2: a scale
-    mixture of Gaussians) and is largest along the major axis, where the disc's factor is
-    1; a round PSF's transform is taken at that radius (a Gaussian's and a Moffat's fall
-    with it; an image PSF's need not, so its factor is 1); the pixel's sinc is at most 1.
-    ``re`` and ``d`` in length units; ``table`` the galaxy's Hankel table."""
+def spread_band(re, h, cos_i, sin_i, d, table, tparams, grids):
+    """A bound on ``|I~ P~|`` at ``|k| >= SPREAD_BAND K1 / d``, as a fraction of its value
+    at 0 (:func:`plan`'s ``band``). In the direction phi of k' (from the major axis),
+    ``|I~| = amp g_n(R_e |k| a(phi)) G(phi)`` with ``a = sqrt(cos^2 phi + sin^2 phi cos^2
+    i)`` and the disc's factor ``G = exp(-(|k| sin phi sin i h)^2 / 2)``: both fall with
+    |k|, so the bound is at the smallest |k|; on [0, pi / 2] g_n rises with phi (it falls
+    with its argument for n >= 1/2, a scale mixture of Gaussians) and G falls, so on each
+    of ``_BAND_ANGLES`` intervals between sampled directions their product is at most g_n
+    at its end times G at its start (as in :func:`_wavenumber_cut`). A round PSF's
+    transform is taken at that |k| (a Gaussian's and a Moffat's fall with it; an image
+    PSF's need not, so its factor is 1); the pixel's sinc is at most 1. ``re``, ``h`` and
+    ``d`` in length units; ``table`` the galaxy's Hankel table."""
     k = SPREAD_BAND * K1 / d
     y0, hy, kappa0 = tparams
-    ratio = abs(table_value(table, y0, hy, kappa0, re * k)) / table_value(
+    ratio = _band_max(table, y0, hy, kappa0, re * k, cos_i, k * sin_i * h) / table_value(
         table, y0, hy, kappa0, 0.0)
     if grids.round:
         ratio *= abs(_radial_psf(grids.radial, grids.dk_radial, k))
     return min(1.0, ratio)
+
+
+#: the directions spread_band's bound is taken over (intervals of a quarter turn)
+_BAND_ANGLES = 16
+
+
+@njit(cache=True, nogil=True)
+def _band_max(table, y0, hy, kappa0, kappa, cos_i, z):
+    """max over the intervals [phi_{j-1}, phi_j] of a quarter turn of |g_n(kappa a(phi_j))|
+    exp(-(z sin phi_{j-1})^2 / 2) (see :func:`spread_band`)."""
+    best = 0.0
+    for j in range(1, _BAND_ANGLES + 1):
+        end = 0.5 * math.pi * j / _BAND_ANGLES
+        start = 0.5 * math.pi * (j - 1) / _BAND_ANGLES
+        a = math.sqrt(math.cos(end) ** 2 + (math.sin(end) * cos_i) ** 2)
+        zs = z * math.sin(start)
+        best = max(best, abs(table_value(table, y0, hy, kappa0, kappa * a))
+                   * math.exp(-0.5 * zs * zs))
+    return best
 
 
 def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None,
@@ -1265,12 +1311,16 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     b = sersic_b(n) if b is None else b
     h = q * re / HZ_DIVISOR
     table, tparams = hankel_table(n, _table_reach(re, kmax, d), b) if table is None else table
-    # the folded FFT's period from the spread's estimate where wrap_check will measure
-    # the result, from its bound where it will not (the first pass)
-    band = spread_band(re, d, table, tparams, grids) if check_wrap else 1.0
-    m, reps, levels = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band)
     ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \
         (math.cos(math.radians(incl)), math.sin(math.radians(incl)))
+    # the folded FFT's period from the spread's estimate where wrap_check will measure
+    # the result, from its bound where it will not (the first pass), and with an image
+    # PSF: its transform ends sharply at the Nyquist frequency, so the folded image's
+    # error falls only like 1 / m^2 with the period, which the check does not model
+    band = spread_band(re, h, ci, si, d, table, tparams, grids) \
+        if check_wrap and grids.round else 1.0
+    strip = math.sqrt(GAUSS_SKIP) / (si * h) if si * h > 0.0 else math.inf
+    m, reps, levels = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band, strip=strip)
     cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
     # g_n is normalised to the face-on profile exp(-b((r/R_e)^(1/n) - 1))
     amp = ie * SQRT2PI * h * re * re
@@ -1330,7 +1380,17 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         return out if grids.round else np.maximum(out[:t.size], out[t.size:])
 
     lows = low_parts(levels)
-    slow = (slow_at, h * si / d, ci)
+
+    def slow_reach():
+        # the slow part is read from the lattices out to this radius (pixels): beyond it
+        # their own copies (at a period's distance) would be read instead
+        return SLOW_PERIOD_SHARE * min(length for _, _, _, length, _, _ in lows) / d
+
+    # An image PSF's transform ends sharply at the Nyquist frequency: its ringing, in
+    # the folded part, falls like 1 / r, neither like the slow part nor at the kernel's
+    # rate, so its tail is not taken apart (a review measured 10^2-10^3 times the
+    # budget accepted that way; the whole check lengthens those periods)
+    slow = (slow_at, h * si / d, ci, slow_reach) if grids.round else None
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     fold_kmax = kmax if grids.round else math.inf
     for attempt in range(WRAP_RETRIES + 1):
@@ -1349,7 +1409,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         if not check_wrap:
             break
         wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing,
-                           slow if levels else None)
+                           slow if levels and slow is not None else None)
         if wider is None or attempt == WRAP_RETRIES:
             break
         if not levels:
@@ -1359,8 +1419,10 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             # folded part checked in turn: discs with n ~ 1/2 and R_e ~ 25 through a
             # Moffat were folded whole at 216-256 and asked for 288-576; over n 0.5-0.7
             # and R_e 18-30 this was 1.8x faster (3.17 -> 1.80 ms an image)
-            split = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band, whole=False)
-            if plan_cost(*split, size, kmax, d) < plan_cost(wider, reps, (), size, kmax, d):
+            split = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band, whole=False,
+                         strip=strip)
+            if plan_cost(*split, size, kmax, d, strip) < plan_cost(wider, reps, (), size,
+                                                                   kmax, d, strip):
                 m, reps, levels = split
                 k_split = levels[0][2]
                 lows = low_parts(levels)
