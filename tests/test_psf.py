@@ -581,6 +581,19 @@ def test_thin_inclined_discs_do_not_wrap_into_the_faint_pixels_through_heavy_win
     assert image[r, c] == pytest.approx(ref, rel=RTOL / 10)
 
 
+def long_periods(plan):
+    """``plan`` with the folded FFT's period at least 1024 and every low-pass lattice's
+    doubled, where the copies lie far beyond the tail: a reference for the wrap-around
+    (the first pass's small patch keeps its plan)."""
+    def long_plan(*args, **kwargs):
+        m, reps, levels = plan(*args, **kwargs)
+        if args[4] <= 8:  # the first pass's patch
+            return m, reps, levels
+        return max(m, 1024), reps, tuple((2 * length, 2 * count + 1, k_hi, k_lo)
+                                         for length, count, k_hi, k_lo in levels)
+    return long_plan
+
+
 @pytest.mark.parametrize("check, psf, thin", [
     # a thin disc whose folded FFT's period is lengthened
     ("wrap_check", MoffatPSF(2.0, 2.0), [0.5, 15.0, 1.9, 0.31, 88.0, 75.0, -0.8, -0.8]),
@@ -606,26 +619,17 @@ def test_the_wrap_checks_lengthen_the_period_only_where_the_tail_reaches_it(chec
         seen.append(wider)
         return wider
 
-    def draw(galaxy, long_periods=False):
-        plan = _fourier.plan
-
-        def long_plan(*args, **kwargs):
-            m, reps, levels = plan(*args, **kwargs)
-            if args[4] <= 8:  # the first pass's patch
-                return m, reps, levels
-            return max(m, 1024), reps, tuple((2 * length, 2 * count + 1, k_hi, k_lo)
-                                             for length, count, k_hi, k_lo in levels)
-
+    def draw(galaxy, long=False):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(_fourier, check, spy)
-            if long_periods:
-                mp.setattr(_fourier, "plan", long_plan)
+            if long:
+                mp.setattr(_fourier, "plan", long_periods(_fourier.plan))
             return _fourier.render_psf(*np.array([galaxy]).T, psf=psf, image_size=64,
                                        pixel_scale=1.0, grids=grids, tol="peak")[0]
 
     image = draw(thin)
     assert seen[-1] is None and any(wider is not None for wider in seen)
-    np.testing.assert_allclose(image, draw(thin, long_periods=True), rtol=0,
+    np.testing.assert_allclose(image, draw(thin, long=True), rtol=0,
                                atol=1e-7 * image.max())
     seen.clear()
     draw([0.5, 25.0, 2.0, 0.6, 0.0, 0.0, 0.0, 0.0])  # face-on: no line; split with a band
@@ -655,11 +659,6 @@ def test_a_thick_inclined_discs_tail_is_taken_apart_and_keeps_the_plans_period()
         seen.append((whole / budget, apart / budget))
         return check(periodic, stamp, budget, re, n, b, k1, wing, slow)
 
-    def long_plan(*args, **kwargs):
-        m, reps, levels = plan(*args, **kwargs)
-        return max(m, 1024), reps, tuple((2 * length, 2 * count + 1, k_hi, k_lo)
-                                         for length, count, k_hi, k_lo in levels)
-
     kwargs = dict(psf=psf, image_size=64, pixel_scale=1.0, grids=grids, tol="peak")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_fourier, "wrap_check", spy)
@@ -668,7 +667,7 @@ def test_a_thick_inclined_discs_tail_is_taken_apart_and_keeps_the_plans_period()
     whole, apart = seen[0]
     assert whole > 10.0 and apart < 0.5
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_fourier, "plan", long_plan)
+        mp.setattr(_fourier, "plan", long_periods(plan))
         reference = _fourier.render_psf(*galaxy.T, **kwargs)[0]
     np.testing.assert_allclose(image, reference, rtol=0, atol=1e-7 * reference.max())
 
@@ -689,17 +688,8 @@ def test_an_undersampled_image_psf_keeps_the_promise_on_a_compact_disc():
     kwargs = dict(psf=psf, image_size=64, pixel_scale=1.0, grids=_fourier._Grids(psf, 1.0),
                   tol="peak")
     image = _fourier.render_psf(*galaxy.T, **kwargs)[0]
-    plan = _fourier.plan
-
-    def long_plan(*args, **kw):
-        m, reps, levels = plan(*args, **kw)
-        if args[4] <= 8:  # the first pass's patch
-            return m, reps, levels
-        return max(m, 1024), reps, tuple((2 * length, 2 * count + 1, k_hi, k_lo)
-                                         for length, count, k_hi, k_lo in levels)
-
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_fourier, "plan", long_plan)
+        mp.setattr(_fourier, "plan", long_periods(_fourier.plan))
         reference = _fourier.render_psf(*galaxy.T, **kwargs)[0]
     bright = reference > 1e-4 * reference.max()
     assert np.max(np.abs(image - reference)[bright] / reference[bright]) <= RTOL
