@@ -1418,7 +1418,8 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             # can cost several times the split, which the plan then takes instead, its
             # folded part checked in turn: discs with n ~ 1/2 and R_e ~ 25 through a
             # Moffat were folded whole at 216-256 and asked for 288-576; over n 0.5-0.7
-            # and R_e 18-30 this was 1.8x faster (3.17 -> 1.80 ms an image)
+            # and R_e 18-30 this was 1.8x faster (3.17 -> 1.80 ms an image, a scratch A/B
+            # under the earlier cost model)
             split = plan(re, n, b, psf, size, d, (ox, oy), kmax, tol, band, whole=False,
                          strip=strip)
             if plan_cost(*split, size, kmax, d, strip) < plan_cost(wider, reps, (), size,
@@ -1478,9 +1479,9 @@ def _wavenumber_cut(galaxy, grids, kmax, budget, table=None, pixel=0.0):
     Int_kc^inf k dk Int_0^2pi dphi |I~ P~ S|, where S is the pixel's sinc for pixel means
     of side ``pixel`` (0: centre values, S = 1): |sinc(k_x p / 2) sinc(k_y p / 2)| <=
     min(1, 2 / (|k_x| p)) min(1, 2 / (|k_y| p)) <= min(1, 2 sqrt(2) / (|k| p)), as the
-    larger of |k_x| and |k_y| is at least |k| / sqrt(2) (over the thesis's prior, 6.5%
-    fewer modes through a Moffat of FWHM 3 pixels, 2% a Gaussian of 3, 22% a Moffat of 1,
-    where the cut lies at 1-4 Nyquist frequencies). In the
+    larger of |k_x| and |k_y| is at least |k| / sqrt(2) (over 200 galaxies of the thesis's
+    prior, a scratch count: 6.5% fewer modes through a Moffat of FWHM 3 pixels, 2% a
+    Gaussian of 3, 22% a Moffat of 1, where the cut lies at 1-4 Nyquist frequencies). In the
     direction phi of k', |I~| = amp g_n(R_e |k| a(phi)) G(phi), with
     a = sqrt(cos^2 phi + sin^2 phi cos^2 i) and G = exp(-(|k| sin phi sin i h)^2 / 2);
     it is even in k'_x and in k'_y, so the angle runs over a quarter, times 4. On
