@@ -93,6 +93,20 @@ class _PSF:
     #: exponentially), with which the Fourier engine's wrap checks carry a tail outwards
     wing_power = None
 
+    #: where the transform ends sharply (None: it falls smoothly): a band-limited PSF's
+    #: transform is cut to ``|k_x|, |k_y| <= band_limit``, and the Fourier engine then
+    #: sums the copies of the cut's slow (1 / r) ringing itself, from the derivatives of
+    #: :meth:`interior_transform_grid` at the cut
+    band_limit = None
+    #: a wavenumber this close to ``band_limit`` (relative) lies on the cut: the
+    #: transform counts it half there (a lattice's rounding must not decide it)
+    band_snap = 1e-9
+
+    def interior_transform_grid(self, kx, ky):
+        """The transform's smooth continuation from inside ``band_limit`` on the outer
+        grid of ``kx`` and ``ky`` (only for a band-limited PSF)."""
+        raise NotImplementedError
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._key()[1:])
         return f"{type(self).__name__}({args})"
@@ -289,29 +303,41 @@ class ImagePSF(_PSF):
         return {"type": "ImagePSF", "pixel_scale": self.pixel_scale,
                 "image": self.image.tolist()}
 
+    @property
+    def band_limit(self):
+        return math.pi / self.pixel_scale
+
+    def interior_transform_grid(self, kx, ky):
+        """The samples' discrete transform on the outer grid (ky[a], kx[b]), without
+        the band's cut: smooth (a trigonometric polynomial), and the transform itself
+        inside the band."""
+        kx = np.asarray(kx, dtype=float)
+        ky = np.asarray(ky, dtype=float)
+        return np.exp(-1j * np.outer(ky, self._y)) @ self.image \
+            @ np.exp(-1j * np.outer(self._x, kx))
+
     def transform(self, kx, ky):
         kx, ky = np.broadcast_arrays(np.asarray(kx, dtype=float), np.asarray(ky, dtype=float))
-        nyquist = math.pi / self.pixel_scale
         # separable sums: exp(-i kx x) and exp(-i ky y) over the grid
         ex = np.exp(-1j * kx[..., None] * self._x)
         ey = np.exp(-1j * ky[..., None] * self._y)
         value = np.einsum("...i,ij,...j->...", ey, self.image, ex)
-        # the band limit; a wavenumber exactly at Nyquist counts half (even grids)
-        weight = (np.where(np.abs(kx) < nyquist, 1.0, np.where(np.abs(kx) == nyquist, 0.5, 0.0))
-                  * np.where(np.abs(ky) < nyquist, 1.0,
-                             np.where(np.abs(ky) == nyquist, 0.5, 0.0)))
-        return value * weight
+        return value * self._band(kx) * self._band(ky)
+
+    def _band(self, k):
+        """The band's cut: 1 inside, 0 outside, and half on it (even grids' Nyquist
+        bins), to within ``band_snap``."""
+        edge = np.abs(np.abs(k) - self.band_limit) <= self.band_snap * self.band_limit
+        return np.where(edge, 0.5, np.where(np.abs(k) < self.band_limit, 1.0, 0.0))
 
     def transform_grid(self, kx, ky):
         """The transform on the outer grid (ky[a], kx[b]): two matrix products, as the
         samples are separable (K^2 m operations, not the K^2 m^2 of ``transform``)."""
         kx = np.asarray(kx, dtype=float)
         ky = np.asarray(ky, dtype=float)
-        nyquist = math.pi / self.pixel_scale
 
         def factors(k, coord):
-            band = np.where(np.abs(k) < nyquist, 1.0, np.where(np.abs(k) == nyquist, 0.5, 0.0))
-            return np.exp(-1j * k[:, None] * coord) * band[:, None]
+            return np.exp(-1j * k[:, None] * coord) * self._band(k)[:, None]
 
         return factors(ky, self._y) @ self.image @ factors(kx, self._x).T
 

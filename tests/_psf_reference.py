@@ -146,3 +146,55 @@ def convolved_pixel(x, y, galaxy, psf, d, rho_max=None):
         light = _los_points(ux, uy, ie, re, n, b, q, incl, pa)
         total += w_rho * rho * np.sum(w_th * light * kernel(x - ux, y - uy))
     return total
+
+
+def band_limited_image(galaxy, samples, psf_scale, size, d, offset=(0.0, 0.0), pixel=True,
+                       panels=64, nodes=16):
+    """The pixel means of a galaxy seen through an image PSF (``ImagePSF``'s
+    definition: the samples' Whittaker-Shannon interpolation, whose transform is the
+    samples' discrete transform inside the band ``|k_x|, |k_y| < pi / psf_scale`` and
+    zero outside), by a product Gauss-Legendre rule over that band.
+
+        O(x) = (2 pi)^-2 Int_band I~(k) P~(k) sinc(k_x d / 2) sinc(k_y d / 2) e^{ik.x} d^2k
+
+    The integrand is smooth inside the band and the band's edges are the rule's ends,
+    so the rule converges like a smooth integral (exponentially in ``nodes``), with no
+    periodic copies and no window: the sharp edge, which an FFT's lattice sums only to
+    1 / L^2, costs it nothing. ``I~`` is the disc's transform on the inclined plane
+    (projection-slice; see skgal._fourier's docstring for the conventions), with
+    ``g_n`` from skgal._hankel (checked against closed forms and quadrature in
+    test_psf.py). ``galaxy`` = (I_e, R_e, n, q, inclination, position_angle); the image's
+    pixel (r, c) is centred at ((c - c0) d, (r - c0) d) with c0 = (size - 1) / 2, and
+    the galaxy's centre at ``offset`` pixels from c0. ``pixel=False``: the convolved
+    image at the pixels' centres (no pixel response). 64 panels of 16 nodes agree with
+    96 to 4e-13 on a 64-pixel stamp.
+    """
+    from skgal._hankel import hankel_values
+
+    ie, re, n, q, incl, pa = galaxy
+    h = q * re / HZ_DIVISOR
+    band = math.pi / psf_scale
+    edges = np.linspace(-band, band, panels + 1)
+    a, c = edges[:-1, None], edges[1:, None]
+    x_gl, w_gl = np.polynomial.legendre.leggauss(nodes)
+    k = (0.5 * (a + c) + 0.5 * (c - a) * x_gl).ravel()
+    w = (0.5 * (c - a) * w_gl).ravel()
+    ky, kx = k[:, None], k[None, :]
+    ci, si = math.cos(math.radians(incl)), math.sin(math.radians(incl))
+    cp, sp = math.cos(math.radians(pa)), math.sin(math.radians(pa))
+    kxp, kyp = kx * cp + ky * sp, -kx * sp + ky * cp
+    kappa = re * np.sqrt(kxp ** 2 + (kyp * ci) ** 2)
+    spectrum = ie * SQRT2PI * h * re ** 2 * hankel_values(n, kappa) \
+        * np.exp(-0.5 * (kyp * si * h) ** 2)
+    ny, nx = samples.shape
+    ys = (np.arange(ny) - 0.5 * (ny - 1)) * psf_scale
+    xs = (np.arange(nx) - 0.5 * (nx - 1)) * psf_scale
+    samples = np.asarray(samples, dtype=float) / np.sum(samples)
+    psf = np.exp(-1j * np.outer(k, ys)) @ samples @ np.exp(-1j * np.outer(xs, k))
+    # numpy's sinc is sin(pi t) / (pi t)
+    response = np.sinc(k * d / (2.0 * math.pi)) if pixel else np.ones_like(k)
+    values = spectrum * psf * np.outer(w * response, w * response)
+    u = (np.arange(size) - 0.5 * (size - 1)) * d
+    waves_x = np.exp(1j * np.outer(k, u - offset[0] * d))
+    waves_y = np.exp(1j * np.outer(u - offset[1] * d, k))
+    return (waves_y @ values @ waves_x).real / (4.0 * math.pi ** 2)

@@ -2,14 +2,16 @@
 convolution integral, analytic identities, and the PSFs' own checks."""
 
 import math
+import os
 
 import numpy as np
 import pytest
-from _psf_reference import convolved_pixel
+from _psf_reference import band_limited_image, convolved_pixel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import erf, gamma
 
+import skgal
 from skgal import GaussianPSF, ImagePSF, MoffatPSF, SersicGalaxySimulator, sersic_b
 
 RTOL = 1e-3  # the promise, for every pixel brighter than 1e-4 of the image's peak
@@ -672,27 +674,126 @@ def test_a_thick_inclined_discs_tail_is_taken_apart_and_keeps_the_plans_period()
     np.testing.assert_allclose(image, reference, rtol=0, atol=1e-7 * reference.max())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation (issue 8): an image PSF sampled below its Nyquist rate has a large "
-    "transform at the band edge, where ImagePSF's band-limited (Whittaker-Shannon) "
-    "interpolation ends it; the folded FFT's error then falls only like 1 / m^2 with the "
-    "period, and wrap_check's falls do not model it: 5.5e-2 on this compact disc (the "
-    "same before and after the 2026-12-05 wrap-check changes; bench_wrap.py's image PSFs)"))
-def test_an_undersampled_image_psf_keeps_the_promise_on_a_compact_disc():
+def _sampled_gaussian(fwhm, psf_scale, count):
+    """A round Gaussian of ``fwhm`` (length units) sampled on ``count`` x ``count``
+    points ``psf_scale`` apart, centred."""
+    x = (np.arange(count) - 0.5 * (count - 1)) * psf_scale
+    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+    return np.exp(-0.5 * (x[:, None] ** 2 + x[None, :] ** 2) / sigma ** 2)
+
+
+def test_the_band_reference_is_the_real_space_reference():
+    # The band's quadrature (Fourier space, no copies) and the real-space quadrature of
+    # the convolution integral share no code: with the samples of a Gaussian well
+    # sampled (its transform ~3e-9 at the cut) they must give the Gaussian PSF's pixels,
+    # conventions (position angle, offsets, pixel response) included. Measured 1.2e-8.
+    galaxy, offset, fwhm = (0.6, 5.0, 1.3, 0.4, 60.0, 35.0), (0.7, -1.2), 2.0
+    psf_scale = fwhm / 2.3548200450309493 / 2.0
+    image = band_limited_image(galaxy, _sampled_gaussian(fwhm, psf_scale, 40), psf_scale,
+                               16, 1.0, offset)
+    for r, c in [(7, 7), (3, 12), (12, 2), (0, 0)]:
+        ref = convolved_pixel(c - 7.5 - offset[0], r - 7.5 - offset[1], galaxy,
+                              ("gaussian", fwhm), 1.0)
+        assert image[r, c] == pytest.approx(ref, rel=1e-7)
+
+
+with np.load(os.path.join(os.path.dirname(skgal.__file__), "data",
+                          "aegis_galaxies.npz")) as _data:
+    _HST_PSF = _data["psf_F814W_14886"].astype(np.float64)
+
+# (PSF samples, their spacing, image's pixel, stamp, galaxy (I_e, R_e, n, q, i, PA,
+# x, y), sampling): image PSFs whose transforms are large at the cut
+IMAGE_PSF_CASES = [
+    # sampled at 1.2x its FWHM, its transform 0.55 of its peak at the cut: a compact disc
+    # missed the promise by 5.7e-2 before the cut's copies were summed (the same under
+    # the wrap checks of 2026-12 and before), with periods >= 1024 by 2e-3
+    (_sampled_gaussian(1.2, 1.0, 25), 1.0, 1.0, 64,
+     (0.673, 5.069, 1.357, 0.926, 79.062, 11.523, -2.628, 0.954), "pixel"),
+    # an even stamp, a thin inclined disc; and sampled at the centres
+    (_sampled_gaussian(1.2, 1.0, 24), 1.0, 1.0, 32, (0.5, 5.4, 1.3, 0.36, 89.6, 30.0, 0.4, -1.1),
+     "pixel"),
+    (_sampled_gaussian(1.2, 1.0, 24), 1.0, 1.0, 32, (0.5, 8.3, 1.1, 0.78, 58.9, 75.0, 1.5, 0.5),
+     "center"),
+    # the PSF's pixel 0.7 of the image's: the cut falls between the lattice's points
+    (_sampled_gaussian(0.84, 0.7, 25), 0.7, 1.0, 32, (0.7, 4.0, 2.0, 0.5, 60.0, 100.0, 0.3, 0.9),
+     "pixel"),
+    # the image's pixels twice the PSF's
+    (_sampled_gaussian(2.4, 1.0, 25), 1.0, 2.0, 24, (0.3, 9.3, 1.9, 0.97, 1.3, 0.0, -0.6, 0.2),
+     "pixel"),
+    # the PSF's pixel 3 of the image's: the cut lies inside the image's band, where a
+    # low-pass lattice reaches it (below, a tiny galaxy through such a PSF: 2.8e-3 before)
+    (_sampled_gaussian(10.6, 3.0, 15), 3.0, 1.0, 32, (0.5, 3.0, 2.0, 0.5, 60.0, 20.0, 0.3, 0.1),
+     "pixel"),
+    (_sampled_gaussian(7.1, 2.0, 15), 2.0, 1.0, 32, (0.5, 0.3, 0.5, 0.5, 60.0, 20.0, 0.3, 0.1),
+     "pixel"),
+    # HST's Tiny Tim PSF (the space conditions'): 4e-3 of its peak at the cut
+    (_HST_PSF, 1.0, 1.0, 48, (0.5, 4.7, 0.56, 0.21, 73.2, 140.0, -1.3, 0.8), "pixel"),
+]
+
+
+@pytest.mark.parametrize("samples, psf_scale, d, size, galaxy, sampling", IMAGE_PSF_CASES)
+def test_image_psfs_match_the_band_quadrature(samples, psf_scale, d, size, galaxy, sampling):
+    # The promise against an independent reference (a Gauss-Legendre rule over the band,
+    # where the cut costs nothing), and far better: the engine aims at 1e-7 of the peak
+    # (measured 7e-13 .. 3e-8 of the peak over these)
     from skgal import _fourier
 
-    x = np.arange(25) - 12.0
-    sigma = 1.2 / (2.0 * math.sqrt(2.0 * math.log(2.0)))  # FWHM 1.2 pixels, sampled at 1
-    psf = ImagePSF(np.exp(-0.5 * (x[:, None] ** 2 + x[None, :] ** 2) / sigma ** 2), 1.0)
-    galaxy = np.array([[0.673, 5.069, 1.357, 0.926, 79.062, 11.523, -2.628, 0.954]])
-    kwargs = dict(psf=psf, image_size=64, pixel_scale=1.0, grids=_fourier._Grids(psf, 1.0),
-                  tol="peak")
-    image = _fourier.render_psf(*galaxy.T, **kwargs)[0]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_fourier, "plan", long_periods(_fourier.plan))
-        reference = _fourier.render_psf(*galaxy.T, **kwargs)[0]
+    psf = ImagePSF(samples, psf_scale)
+    image = _fourier.render_psf(*np.array([galaxy]).T, psf=psf, image_size=size,
+                                pixel_scale=d, sampling=sampling, tol="peak")[0]
+    reference = band_limited_image(galaxy[:6], samples, psf_scale, size, d, galaxy[6:],
+                                   pixel=sampling == "pixel")
     bright = reference > 1e-4 * reference.max()
     assert np.max(np.abs(image - reference)[bright] / reference[bright]) <= RTOL
+    np.testing.assert_allclose(image, reference, rtol=0, atol=2e-7 * reference.max())
+
+
+def test_a_low_pass_lattice_that_reaches_the_cut_has_its_copies_summed(monkeypatch):
+    # the case above whose PSF's pixel is 3 of the image's must take that path, or the
+    # test would not check it
+    from skgal import _fourier
+
+    windows = []
+    edge_copies = _fourier.band_edge_copies
+
+    def spy(*args):
+        windows.append(args[4])
+        return edge_copies(*args)
+
+    monkeypatch.setattr(_fourier, "band_edge_copies", spy)
+    samples, psf_scale, d, size, galaxy, sampling = IMAGE_PSF_CASES[5]
+    _fourier.render_psf(*np.array([galaxy]).T, psf=ImagePSF(samples, psf_scale),
+                        image_size=size, pixel_scale=d, tol="peak")
+    assert any(not high for _, _, high in windows)
+
+
+@pytest.mark.parametrize("turn", [0.0, 0.25, 0.5, 0.8])
+def test_the_copies_sums_are_the_sums(turn):
+    # S_r(a) = sum over m != 0 of e^{2 pi i m turn} / (a + m)^(r + 1), directly: pairs
+    # m, -m out to 10^6 (for r = 0 the pairs' sum converges like the tail's 1 / m^2),
+    # on both sides of the switch from the Taylor series to the closed form (|a| = 0.1)
+    from skgal._fourier import _copy_sums, _copy_zetas
+
+    a = np.array([1e-6, 0.03, -0.0999, 0.1001, 0.25, -0.37, 0.49])
+    out = np.empty((4, a.size), dtype=complex)
+    _copy_sums(a, turn, _copy_zetas(turn), out)
+    m = np.arange(1.0, 1e6 + 1.0)
+    phase = np.exp(2j * np.pi * turn * m)
+    for r in range(4):
+        # beyond 10^6 the pairs add ~ (1 + (-1)^(r+1)) / (r (10^6 + 1/2)^r) at turn 0
+        tail = 0.0 if turn or r == 0 else (1 + (-1) ** (r + 1)) / (r * (1e6 + 0.5) ** r)
+        direct = [tail + np.sum(phase / (x + m) ** (r + 1) + np.conj(phase) / (x - m) ** (r + 1))
+                  for x in a]
+        np.testing.assert_allclose(out[r], direct, rtol=0, atol=3e-6 if r == 0 else 1e-9)
+
+
+def test_a_wavenumber_on_the_cut_counts_half_to_within_rounding():
+    psf = ImagePSF(_sampled_gaussian(1.2, 1.0, 8), 1.0)
+    cut = psf.band_limit
+    for k in (cut, cut * (1 + 1e-13), cut * (1 - 1e-13), 64 * (2 * math.pi / 128)):
+        assert abs(psf.transform(k, 0.0)) == pytest.approx(
+            0.5 * abs(psf.interior_transform_grid([k], [0.0])[0, 0]), rel=1e-12)
+    assert psf.transform(cut * (1 + 1e-6), 0.0) == 0.0
 
 
 def test_a_check_out_of_retries_keeps_the_lattice_it_computed(monkeypatch):
