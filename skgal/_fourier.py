@@ -20,7 +20,7 @@ where ``g_n`` is the Sérsic profile's Hankel transform (``_hankel``) and ``x_0`
 galaxy's centre. It is multiplied by the PSF's transform and the pixel's
 ``sinc(k_x d / 2) sinc(k_y d / 2)``, and brought back to the pixel centres.
 
-Two errors need care, and each is bounded per galaxy before anything is computed:
+Three errors need care:
 
 * Aliasing (too coarse a sampling of O). The pixel values of O are exact samples
   when every alias ``k + 2 pi m / d`` is summed: the spectrum is folded over as many
@@ -42,6 +42,10 @@ Two errors need care, and each is bounded per galaxy before anything is computed
   the window's scale), so the folded image's edge is checked and the period lengthened
   where its tail would reach the copies (:func:`wrap_check`; the band between two
   windows likewise, :func:`band_check`).
+* A band-limited PSF's cut (an image PSF's transform ends sharply at the samples'
+  Nyquist frequency): the continuous PSF rings, with a tail falling like 1 / r, which no
+  affordable period holds. Its asymptotic series is summed over the copies in closed
+  form and taken off (:func:`band_edges`, :func:`edge_sum`).
 
 No cusp is sampled in real space: the Sérsic cusp lives in ``g_n``'s slow decay,
 which the PSF's transform ends. A PSF is needed: without one (or with one far
@@ -707,6 +711,20 @@ class _Grids:
         self._empty = np.zeros((1, 1))
         self._kmax = {}
 
+    def cut_share(self):
+        """A band-limited PSF's largest |transform| on its cut, against its peak (on 257
+        points along each edge; 0 for a PSF without a cut)."""
+        if not hasattr(self, "_cut_share"):
+            cut = getattr(self.psf, "band_limit", None)
+            share = 0.0
+            if cut is not None:
+                k = np.linspace(-cut, cut, 257)
+                edge = np.abs(self.psf.interior_transform_grid(np.array([-cut, cut]), k))
+                share = max(edge.max(), np.abs(self.psf.interior_transform_grid(
+                    k, np.array([-cut, cut]))).max()) / abs(self.psf.transform(0.0, 0.0))
+            self._cut_share = float(share)
+        return self._cut_share
+
     def kmax_for(self, floor):
         """Where the PSF's transform falls below ``floor`` (at most ``self.kmax``),
         cached by decade so that galaxies share it."""
@@ -1319,6 +1337,10 @@ def _band_max(table, y0, hy, kappa0, kappa, cos_i, z):
 #: turns on a length of the PSF's and the galaxy's size, so each order is ~10x smaller).
 #: The copies' sums (_copy_sums, _copy_terms) are written out for these four
 EDGE_ORDERS = 4
+#: a folded image's ring is measured without the cut's tail (when the check would
+#: otherwise lengthen the period) where the PSF's transform on the cut reaches this
+#: share of its peak
+CUT_RING_SHARE = 0.05
 #: the one-sided stencil inside the band for the derivatives at its edge: its points,
 #: and their spacing as a share of K (the stencil's error ~ (D delta)^(points - r) for a
 #: spectrum that turns on a length D: for tens of pixels, 1e-2 of the third order's
@@ -1358,11 +1380,11 @@ def _copy_zetas(turn):
 
 
 @njit(cache=True, nogil=True)
-def _copy_sums(a, turn, zetas, out):
+def _copy_sums(a, turn, zetas, own, out):
     """out[r, i] = S_r(a[i]) = sum over m != 0 of e^{2 pi i m turn} / (a[i] + m)^(r + 1),
     r < 4, |a| < 1, the sum taken symmetrically (as a lattice's Fourier series is);
     ``turn`` in [0, 1), 0 where a lattice point lies on the cut; ``zetas`` from
-    :func:`_copy_zetas`.
+    :func:`_copy_zetas`. ``own``: with the term m = 0 too (a != 0).
 
     Closed form: the sum over all m of e^{i m theta} / (a + m) is pi e^{i (pi - theta) a}
     / sin(pi a) for 0 < theta < 2 pi (pi cot(pi a) at theta = 0), whose r-th derivative
@@ -1380,7 +1402,7 @@ def _copy_sums(a, turn, zetas, out):
                 for q in range(_COPY_TAYLOR):
                     total += coef * zetas[r + q]
                     coef *= -x * (r + q + 1) / (q + 1)
-                out[r, i] = total
+                out[r, i] = total + (x ** -(r + 1.0) if own else 0.0)
             continue
         csc = 1.0 / math.sin(pi * x)
         cot = math.cos(pi * x) * csc
@@ -1394,25 +1416,26 @@ def _copy_sums(a, turn, zetas, out):
         d1 = ib * g0 + g1
         d2 = ib * ib * g0 + 2.0 * ib * g1 + g2
         d3 = ib * ib * ib * g0 + 3.0 * ib * ib * g1 + 3.0 * ib * g2 + g3
-        out[0, i] = phase * d0 - 1.0 / x
-        out[1, i] = -phase * d1 - 1.0 / x ** 2
-        out[2, i] = phase * d2 / 2.0 - 1.0 / x ** 3
-        out[3, i] = -phase * d3 / 6.0 - 1.0 / x ** 4
+        pole = 0.0 if own else 1.0
+        out[0, i] = phase * d0 - pole / x
+        out[1, i] = -phase * d1 - pole / x ** 2
+        out[2, i] = phase * d2 / 2.0 - pole / x ** 3
+        out[3, i] = -phase * d3 / 6.0 - pole / x ** 4
 
 
 @njit(cache=True, nogil=True)
-def _copy_terms(size, centre, d, length, cut, turn, back, zetas, out):
+def _copy_terms(pos, length, cut, turn, back, zetas, own, out):
     """out[e R + r, j] = (-1)^r s e^{i s K x} sum over m != 0 of (i (x + m L))^-(r + 1),
-    at the pixels x = j d - centre, for the edges s = +1 (e = 0) and -1 (e = 1): the
-    copies of the parts' series, with its signs. ``turn``, ``back``: the edges' places
-    between the lattice's points (:func:`_copy_sums`), ``zetas`` theirs."""
-    a = np.empty(size)
-    for j in range(size):
-        a[j] = (j * d - centre) / length
+    at the positions x = pos[j] (|x| < L, from the galaxy's centre), for the edges s =
+    +1 (e = 0) and -1 (e = 1): the copies of the parts' series, with its signs (``own``:
+    and the term m = 0). ``turn``, ``back``: the edges' places between the lattice's
+    points (:func:`_copy_sums`), ``zetas`` theirs."""
+    size = pos.size
+    a = pos / length
     sums = np.empty((4, size), dtype=np.complex128)
     for e in range(2):
         sign = 1.0 if e == 0 else -1.0
-        _copy_sums(a, turn if e == 0 else back, zetas[e], sums)
+        _copy_sums(a, turn if e == 0 else back, zetas[e], own, sums)
         for j in range(size):
             x = a[j] * length
             wave = sign * complex(math.cos(cut * x), sign * math.sin(cut * x))
@@ -1527,53 +1550,85 @@ def _edge_lattice(psf, length, size, d, box):
             np.ascontiguousarray(factor(lattice, stencil).T), factor(stencil, stencil), waves)
 
 
-def band_edge_copies(geom, table, tparams, grids, window, length, size, d, box, sx, sy):
-    """A band-limited PSF's cut, summed over a periodic transform's copies: what the
-    lattice of period ``length`` adds to the stamp's pixels beyond the image (to be
-    taken off). ``window``: the lattice's window, (k_hi, k_lo, high) as
-    :func:`_edge_spectrum` takes it; ``box``: the pixel response's width (length units; 0: centre
-    sampling); ``sx, sy``: the galaxy's centre in pixels.
+def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy):
+    """A band-limited PSF's cut on the lattice of period ``length``: the spectrum's
+    derivatives across its four edges, from which :func:`edge_sum` gives the cut's
+    tail summed over the copies at any pixels. ``window``: the lattice's window,
+    (k_hi, k_lo, high) as :func:`_edge_spectrum` takes it; ``box``: the pixel response's
+    width (length units; 0: centre sampling); ``sx, sy``: the galaxy's centre in pixels
+    (of a ``size``-pixel stamp).
 
-    Always computed: a bound from the spectrum on the edges alone would miss what the
-    derivatives carry (an even-sized symmetric PSF's transform is 0 on the cut, and
-    its slope is not: a thin disc's copies were 1.6e-7 of its peak there, 10^13 times
-    such a bound), and the derivatives are most of the cost."""
+    Always computed where the PSF has a cut: a bound from the spectrum on the edges alone
+    would miss what the derivatives carry (an even-sized symmetric PSF's transform is 0
+    on the cut, and its slope is not: a thin disc's copies were 1.6e-7 of its peak
+    there, 10^13 times such a bound), and the derivatives are most of the cost."""
     psf = grids.psf
-    cut = psf.band_limit
     lattice, weight, turn, stencil, fd, psf_x, psf_y, psf_c, waves = grids._cached(
         ("edge", length, size, box), lambda: _edge_lattice(psf, length, size, d, box))
-
     k_hi, k_lo, high = window
-
-    def spectrum(kxs, kys, factor):
-        out = np.empty((kys.size, kxs.size), dtype=np.complex128)
-        _edge_spectrum(kxs, kys, geom, table, tparams, k_hi, k_lo, high,
-                       np.ascontiguousarray(factor), out)
-        return out
-
-    def edge(values):  # (rows, 2 J) -> (rows, 2 R): the derivatives at +K, then at -K
-        return values @ fd
-
-    # the copies' sums at the pixels: e^{i s K x} (i x)^-(r + 1) summed over x + mL (m !=
-    # 0) for the edges s = +1, -1, with the parts' signs (-1)^r s
-    back = 0.0 if turn == 0.0 else 1.0 - turn  # the edge -K's place on the lattice
-    zetas = np.stack([_copy_zetas(turn), _copy_zetas(back)])
-    tx = np.empty((2 * EDGE_ORDERS, size), dtype=np.complex128)
-    ty = np.empty_like(tx)
-    _copy_terms(size, sx * d, d, length, cut, turn, back, zetas, tx)
-    _copy_terms(size, sy * d, d, length, cut, turn, back, zetas, ty)
     # the edges' derivatives, each lattice point's times e^{-i k_j s d} (the waves at
-    # the pixels, e^{i k_j (j' - s) d}, are the cached e^{i k_j j' d} times that)
+    # the pixels, e^{i k_j (j' - s) d}, are e^{i k_j j' d} times that)
     dx = np.empty((lattice.size, 2 * EDGE_ORDERS), dtype=np.complex128)
     dy = np.empty_like(dx)
     _edge_derivatives(stencil, lattice, geom, table, tparams, k_hi, k_lo, high, psf_x, psf_y,
                       fd, weight, sx * d, sy * d, dx, dy)
-    grid = spectrum(stencil, stencil, psf_c)
-    corner = edge(fd.T @ grid)  # rows: the k_y edge and order; columns: the k_x's
+    grid = np.empty((stencil.size, stencil.size), dtype=np.complex128)
+    _edge_spectrum(stencil, stencil, geom, table, tparams, k_hi, k_lo, high, psf_c, grid)
+    corner = fd.T @ grid @ fd  # rows: the k_y edge and order; columns: the k_x's
+    back = 0.0 if turn == 0.0 else 1.0 - turn  # the edge -K's place on the lattice
+    zetas = np.stack([_copy_zetas(turn), _copy_zetas(back)])
+    return (psf.band_limit, length, d, sx, sy, lattice, turn, back, zetas, waves, dx, dy,
+            corner)
+
+
+def edge_sum(edges, rows=None, cols=None, own=False):
+    """The cut's tail summed over the copies (``own``: and the image's own, m = 0) at
+    the pixels (rows[a], cols[b]) (stamp indices, any integers; None: the stamp's), in
+    the image's units: taken off the stamp, or off a folded image's ring before it is
+    checked.
+
+    Integration by parts along k_x at the edges k_x = +-K gives the tail of x's
+    Fourier integral; per lattice row k_y its copies in x are summed in closed form
+    (:func:`_copy_terms`), and the rows' sum is the copies' in y (Poisson's formula);
+    likewise the edges k_y = +-K; less the corners', which both hold."""
+    cut, length, d, sx, sy, lattice, turn, back, zetas, waves, dx, dy, corner = edges
+
+    def terms(index, centre):
+        out = np.empty((2 * EDGE_ORDERS, index.size), dtype=np.complex128)
+        _copy_terms(index * d - centre, length, cut, turn, back, zetas, own, out)
+        return out
+
+    def waves_at(index):
+        return waves if index is None else np.exp(1j * np.outer(index * d, lattice))
+
+    size = waves.shape[0]
+    rows_at = np.arange(size) if rows is None else np.asarray(rows)
+    cols_at = np.arange(size) if cols is None else np.asarray(cols)
+    tx, ty = terms(cols_at, sx * d), terms(rows_at, sy * d)
     # (the products in the order that keeps the lattice's dimension on the short side)
-    total = ((waves @ dx) @ tx + ty.T @ (dy.T @ waves.T)) / (2.0 * math.pi * length) \
-        - ty.T @ corner @ tx / (4.0 * math.pi ** 2)
+    total = ((waves_at(rows) @ dx) @ tx + ty.T @ (dy.T @ waves_at(cols).T)) \
+        / (2.0 * math.pi * length) - ty.T @ corner @ tx / (4.0 * math.pi ** 2)
     return total.real
+
+
+def _ring_corrected(periodic, edges, stamp, iy, ix):
+    """``periodic`` (the folded m x m image, times d^2, index 0 at pixel (iy, ix)) with
+    the cut's tail, its own and its copies', taken off the rows and columns that
+    :func:`ring_max` reads: what the wrap check should measure there, the smooth part's
+    wrap-around (the cut's copies are taken off the stamp apart)."""
+    m = periodic.shape[0]
+    _, r_b, _ = ring_max(periodic, stamp)
+    lines = np.unique(np.array([r_b - 1, r_b, r_b + 1, m - r_b - 1, m - r_b, m - r_b + 1]) % m)
+    # index t is at the pixel t (or t - m, the same on the lattice) from (iy, ix)
+    every = np.arange(m)
+    wrapped = np.where(every < m // 2, every, every - m)
+    out = periodic.copy()
+    area = edges[2] ** 2
+    out[lines, :] -= area * edge_sum(edges, wrapped[lines] + iy, wrapped + ix, own=True)
+    rest = np.setdiff1d(every, lines)
+    out[np.ix_(rest, lines)] -= area * edge_sum(edges, wrapped[rest] + iy, wrapped[lines] + ix,
+                                                own=True)
+    return out
 
 
 def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=None,
@@ -1591,9 +1646,9 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     ci, si = (1.0, 0.0) if incl == 0.0 else (0.0, 1.0) if incl == 90.0 else \
         (math.cos(math.radians(incl)), math.sin(math.radians(incl)))
     # the folded FFT's period from the spread's estimate where wrap_check will measure
-    # the result, from its bound where it will not (the first pass), and with an image
-    # PSF: its transform ends sharply at the Nyquist frequency, so the folded image's
-    # error falls only like 1 / m^2 with the period, which the check does not model
+    # the result, from its bound where it will not (the first pass), and with a PSF that
+    # is not round (the estimate reads a round PSF's radial transform; an image PSF's
+    # cut, whose ringing no period holds, is summed over the copies and taken off below)
     band = spread_band(re, h, ci, si, d, table, tparams, grids) \
         if check_wrap and grids.round else 1.0
     strip = math.sqrt(GAUSS_SKIP) / (si * h) if si * h > 0.0 else math.inf
@@ -1670,6 +1725,9 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     slow = (slow_at, h * si / d, ci, slow_reach) if grids.round else None
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     fold_kmax = kmax if grids.round else math.inf
+    # a band-limited PSF (an image PSF) ends its transform sharply: its cut's edges
+    cut = check_wrap and getattr(psf, "band_limit", None) is not None
+    high_edges = None
     for attempt in range(WRAP_RETRIES + 1):
         kern_re, kern_im = grids.high(m, reps, k_split)
         spectrum = np.empty((m, m // 2 + 1), dtype=np.complex128)
@@ -1687,6 +1745,19 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             break
         wider = wrap_check(periodic, stamp, budget * d * d, re / d, n, b, k_split * d, wing,
                            slow if levels and slow is not None else None)
+        if wider is not None and cut and grids.cut_share() >= CUT_RING_SHARE:
+            # The ring holds the cut's tail, which falls like 1 / r (so the check carries
+            # it out far too slowly) and whose copies are taken off the stamp apart: the
+            # ring is measured without it. A Gaussian of FWHM 1.2 px sampled at 1 px (its
+            # transform 0.55 of its peak on the cut) asked for longer periods for 34 of
+            # 48 galaxies otherwise, 22 of them to no effect; HST's Tiny Tim PSF (4e-3 on
+            # the cut) for 22 of 128, none of them for the cut, so PSFs whose cut is small
+            # are not measured twice
+            high_edges = (m, k_split, band_edges(geom, table, tparams, grids,
+                                                 (k_split, 0.0, True), m * d, size, d,
+                                                 d * box, sx, sy))
+            wider = wrap_check(_ring_corrected(periodic, high_edges[2], stamp, iy, ix), stamp,
+                               budget * d * d, re / d, n, b, k_split * d, wing, None)
         if wider is None or attempt == WRAP_RETRIES:
             break
         if not levels:
@@ -1708,17 +1779,20 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         m = wider
     # the low-pass parts summed at the pixel centres
     image = np.ascontiguousarray(image)
-    if check_wrap and getattr(psf, "band_limit", None) is not None:
+    if cut:
         # a band-limited PSF's cut rings slowly: its copies, summed, are taken off (the
         # first pass's tolerance is far above them)
-        image -= band_edge_copies(geom, table, tparams, grids, (k_split, 0.0, True), m * d,
-                                  size, d, d * box, sx, sy)
+        if high_edges is None or high_edges[:2] != (m, k_split):
+            high_edges = (m, k_split, band_edges(geom, table, tparams, grids,
+                                                 (k_split, 0.0, True), m * d, size, d,
+                                                 d * box, sx, sy))
+        image -= edge_sum(high_edges[2])
         # a low-pass lattice reaches the cut only where the PSF's pixel is a few of the
         # image's (its band then ends inside the image's): its copies likewise
         for (_, kl, _, length, _, _), (_, _, k_hi, k_lo) in zip(lows, levels):
             if kl[-1] >= psf.band_limit * (1.0 - psf.band_snap):
-                image -= band_edge_copies(geom, table, tparams, grids, (k_hi, k_lo, False),
-                                          length, size, d, d * box, sx, sy)
+                image -= edge_sum(band_edges(geom, table, tparams, grids, (k_hi, k_lo, False),
+                                             length, size, d, d * box, sx, sy))
     for low, kl, count, length, waves_re, waves_im in lows:
         if grids.round:
             _low_image(low, _EMPTY, True, kl, count, waves_re, waves_im, sx * d, sy * d,
