@@ -9,8 +9,9 @@ difference over pixels brighter than 1e-6 of the peak (the engine's accuracy pro
 that is unchanged shows 0.
 
 - Without ``--psf``: the line-of-sight engine, per inclination and position angle.
-- With ``--psf moffat:FWHM:BETA`` or ``gaussian:FWHM``: the Fourier route
-  (``SersicGalaxySimulator(psf=..., output="flux")``, isotropic inclinations, uniform
+- With ``--psf moffat:FWHM:BETA``, ``gaussian:FWHM``, ``space`` (the space conditions'
+  image PSF) or ``sampled:FWHM`` (an image PSF, a Gaussian sampled at 1 pixel): the
+  Fourier route (``SersicGalaxySimulator(psf=..., output="flux")``, isotropic inclinations, uniform
   position angles, offsets within a pixel), in steady state (each side first draws as
   many other galaxies), one thread. It reports CPU seconds (``time.process_time``, BLAS
   held to one thread) besides wall seconds: on a machine shared with other work the
@@ -65,7 +66,16 @@ import skgal
 from skgal import GaussianPSF, MoffatPSF, SersicGalaxySimulator
 out, count = sys.argv[1], int(sys.argv[2])
 kind, *values = sys.argv[3].split(":")
-psf = MoffatPSF(*map(float, values)) if kind == "moffat" else GaussianPSF(float(values[0]))
+if kind == "space":  # the space conditions' image PSF (HST's Tiny Tim model)
+    from skgal import observing_conditions
+    psf = observing_conditions("space").psf
+elif kind == "sampled":  # an image PSF: a Gaussian of FWHM pixels sampled at 1 pixel
+    from skgal import ImagePSF
+    x = np.arange(25) - 12.0
+    sigma = float(values[0]) / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    psf = ImagePSF(np.exp(-0.5 * (x[:, None] ** 2 + x[None, :] ** 2) / sigma ** 2), 1.0)
+else:
+    psf = MoffatPSF(*map(float, values)) if kind == "moffat" else GaussianPSF(float(values[0]))
 sim = SersicGalaxySimulator(output="flux", psf=psf, inclinations="isotropic",
                             position_angle="uniform", max_offset=1.0, n_jobs=1)
 X, _ = sim.sample(count, random_state=0)
@@ -96,7 +106,8 @@ def main():
     parser.add_argument("--galaxies", type=int, default=24)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--psf", default=None,
-                        help="moffat:FWHM:BETA or gaussian:FWHM (pixels): the Fourier route")
+                        help="moffat:FWHM:BETA, gaussian:FWHM, space or sampled:FWHM "
+                             "(pixels): the Fourier route")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         old_root = os.path.join(tmp, "old")

@@ -1333,13 +1333,15 @@ def _band_max(table, y0, hy, kappa0, kappa, cos_i, z):
 # series is summed over the copies in closed form and taken off: for the edges
 # k_x = +-K, per lattice row k_y (so that the copies in y are summed too, by Poisson's
 # formula); likewise for k_y = +-K; less the corners' terms, which both hold.
-#: orders r of the series (the copies lie at L - |x| >= L / 2 or more, and the spectrum
-#: turns on a length of the PSF's and the galaxy's size, so each order is ~10x smaller).
+#: orders r of the series (the copies lie at L - |x| from a pixel, mostly over half the
+#: period, and the spectrum turns on a length of the PSF's and the galaxy's size, so each
+#: order is ~10x smaller).
 #: The copies' sums (_copy_sums, _copy_terms) are written out for these four
 EDGE_ORDERS = 4
 #: a folded image's ring is measured without the cut's tail (when the check would
 #: otherwise lengthen the period) where the PSF's transform on the cut reaches this
-#: share of its peak
+#: share of its peak (its value only: a PSF whose slope alone is large there, an
+#: even-sized symmetric one, keeps the plain check, which then only lengthens periods)
 CUT_RING_SHARE = 0.05
 #: the one-sided stencil inside the band for the derivatives at its edge: its points,
 #: and their spacing as a share of K (the stencil's error ~ (D delta)^(points - r) for a
@@ -1384,7 +1386,7 @@ def _copy_sums(a, turn, zetas, own, out):
     """out[r, i] = S_r(a[i]) = sum over m != 0 of e^{2 pi i m turn} / (a[i] + m)^(r + 1),
     r < 4, |a| < 1, the sum taken symmetrically (as a lattice's Fourier series is);
     ``turn`` in [0, 1), 0 where a lattice point lies on the cut; ``zetas`` from
-    :func:`_copy_zetas`. ``own``: with the term m = 0 too (a != 0).
+    :func:`_copy_zetas`. ``own[i]``: with the term m = 0 too (a != 0) at a[i].
 
     Closed form: the sum over all m of e^{i m theta} / (a + m) is pi e^{i (pi - theta) a}
     / sin(pi a) for 0 < theta < 2 pi (pi cot(pi a) at theta = 0), whose r-th derivative
@@ -1402,7 +1404,7 @@ def _copy_sums(a, turn, zetas, own, out):
                 for q in range(_COPY_TAYLOR):
                     total += coef * zetas[r + q]
                     coef *= -x * (r + q + 1) / (q + 1)
-                out[r, i] = total + (x ** -(r + 1.0) if own else 0.0)
+                out[r, i] = total + (x ** -(r + 1.0) if own[i] else 0.0)
             continue
         csc = 1.0 / math.sin(pi * x)
         cot = math.cos(pi * x) * csc
@@ -1416,7 +1418,7 @@ def _copy_sums(a, turn, zetas, own, out):
         d1 = ib * g0 + g1
         d2 = ib * ib * g0 + 2.0 * ib * g1 + g2
         d3 = ib * ib * ib * g0 + 3.0 * ib * ib * g1 + 3.0 * ib * g2 + g3
-        pole = 0.0 if own else 1.0
+        pole = 0.0 if own[i] else 1.0
         out[0, i] = phase * d0 - pole / x
         out[1, i] = -phase * d1 - pole / x ** 2
         out[2, i] = phase * d2 / 2.0 - pole / x ** 3
@@ -1427,8 +1429,8 @@ def _copy_sums(a, turn, zetas, own, out):
 def _copy_terms(pos, length, cut, turn, back, zetas, own, out):
     """out[e R + r, j] = (-1)^r s e^{i s K x} sum over m != 0 of (i (x + m L))^-(r + 1),
     at the positions x = pos[j] (|x| < L, from the galaxy's centre), for the edges s =
-    +1 (e = 0) and -1 (e = 1): the copies of the parts' series, with its signs (``own``:
-    and the term m = 0). ``turn``, ``back``: the edges' places between the lattice's
+    +1 (e = 0) and -1 (e = 1): the copies of the parts' series, with its signs (``own[j]``:
+    and the term m = 0 at x[j]). ``turn``, ``back``: the edges' places between the lattice's
     points (:func:`_copy_sums`), ``zetas`` theirs."""
     size = pos.size
     a = pos / length
@@ -1558,8 +1560,9 @@ def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy
     width (length units; 0: centre sampling); ``sx, sy``: the galaxy's centre in pixels
     (of a ``size``-pixel stamp).
 
-    Always computed where the PSF has a cut: a bound from the spectrum on the edges alone
-    would miss what the derivatives carry (an even-sized symmetric PSF's transform is 0
+    Computed for every galaxy drawn through a PSF with a cut (the first pass aside, whose
+    tolerance is far above it): a bound from the spectrum on the edges alone would miss
+    what the derivatives carry (an even-sized symmetric PSF's transform is 0
     on the cut, and its slope is not: a thin disc's copies were 1.6e-7 of its peak
     there, 10^13 times such a bound), and the derivatives are most of the cost."""
     psf = grids.psf
@@ -1581,11 +1584,12 @@ def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy
             corner)
 
 
-def edge_sum(edges, rows=None, cols=None, own=False):
-    """The cut's tail summed over the copies (``own``: and the image's own, m = 0) at
-    the pixels (rows[a], cols[b]) (stamp indices, any integers; None: the stamp's), in
-    the image's units: taken off the stamp, or off a folded image's ring before it is
-    checked.
+def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None):
+    """The cut's tail summed over the copies at the pixels (rows[a], cols[b]) (stamp
+    indices, any integers; None: the stamp's), in the image's units: taken off the
+    stamp, or off a folded image's ring before it is checked. ``own_rows[a]``: with the
+    image's own tail (m = 0) from the edges k_y = +-K at row a, where |y| is far beyond
+    the galaxy, as the series needs; ``own_cols`` likewise in x (None: nowhere).
 
     Integration by parts along k_x at the edges k_x = +-K gives the tail of x's
     Fourier integral; per lattice row k_y its copies in x are summed in closed form
@@ -1593,8 +1597,9 @@ def edge_sum(edges, rows=None, cols=None, own=False):
     likewise the edges k_y = +-K; less the corners', which both hold."""
     cut, length, d, sx, sy, lattice, turn, back, zetas, waves, dx, dy, corner = edges
 
-    def terms(index, centre):
+    def terms(index, centre, own):
         out = np.empty((2 * EDGE_ORDERS, index.size), dtype=np.complex128)
+        own = np.zeros(index.size, dtype=np.bool_) if own is None else np.asarray(own)
         _copy_terms(index * d - centre, length, cut, turn, back, zetas, own, out)
         return out
 
@@ -1604,7 +1609,7 @@ def edge_sum(edges, rows=None, cols=None, own=False):
     size = waves.shape[0]
     rows_at = np.arange(size) if rows is None else np.asarray(rows)
     cols_at = np.arange(size) if cols is None else np.asarray(cols)
-    tx, ty = terms(cols_at, sx * d), terms(rows_at, sy * d)
+    tx, ty = terms(cols_at, sx * d, own_cols), terms(rows_at, sy * d, own_rows)
     # (the products in the order that keeps the lattice's dimension on the short side)
     total = ((waves_at(rows) @ dx) @ tx + ty.T @ (dy.T @ waves_at(cols).T)) \
         / (2.0 * math.pi * length) - ty.T @ corner @ tx / (4.0 * math.pi ** 2)
@@ -1613,21 +1618,27 @@ def edge_sum(edges, rows=None, cols=None, own=False):
 
 def _ring_corrected(periodic, edges, stamp, iy, ix):
     """``periodic`` (the folded m x m image, times d^2, index 0 at pixel (iy, ix)) with
-    the cut's tail, its own and its copies', taken off the rows and columns that
-    :func:`ring_max` reads: what the wrap check should measure there, the smooth part's
-    wrap-around (the cut's copies are taken off the stamp apart)."""
+    the cut's tail taken off the rows and columns that :func:`ring_max` reads: the
+    copies' everywhere, and the image's own from the edges across which the pixel lies
+    far out (on the ring's rows, the edges k_y = +-K; on its columns, k_x = +-K; both at
+    the ring's corners): its series holds only there, and near an axis it would be
+    meaningless, or infinite on it. What the wrap check should measure there is the
+    smooth part's wrap-around: the cut's copies are taken off the stamp apart."""
     m = periodic.shape[0]
     _, r_b, _ = ring_max(periodic, stamp)
     lines = np.unique(np.array([r_b - 1, r_b, r_b + 1, m - r_b - 1, m - r_b, m - r_b + 1]) % m)
     # index t is at the pixel t (or t - m, the same on the lattice) from (iy, ix)
     every = np.arange(m)
     wrapped = np.where(every < m // 2, every, every - m)
+    on_ring = np.isin(every, lines)
     out = periodic.copy()
     area = edges[2] ** 2
-    out[lines, :] -= area * edge_sum(edges, wrapped[lines] + iy, wrapped + ix, own=True)
-    rest = np.setdiff1d(every, lines)
+    out[lines, :] -= area * edge_sum(edges, wrapped[lines] + iy, wrapped + ix,
+                                     own_rows=np.ones(lines.size, dtype=bool),
+                                     own_cols=on_ring)
+    rest = every[~on_ring]
     out[np.ix_(rest, lines)] -= area * edge_sum(edges, wrapped[rest] + iy, wrapped[lines] + ix,
-                                                own=True)
+                                                own_cols=np.ones(lines.size, dtype=bool))
     return out
 
 
@@ -1748,11 +1759,12 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
         if wider is not None and cut and grids.cut_share() >= CUT_RING_SHARE:
             # The ring holds the cut's tail, which falls like 1 / r (so the check carries
             # it out far too slowly) and whose copies are taken off the stamp apart: the
-            # ring is measured without it. A Gaussian of FWHM 1.2 px sampled at 1 px (its
-            # transform 0.55 of its peak on the cut) asked for longer periods for 34 of
-            # 48 galaxies otherwise, 22 of them to no effect; HST's Tiny Tim PSF (4e-3 on
-            # the cut) for 22 of 128, none of them for the cut, so PSFs whose cut is small
-            # are not measured twice
+            # ring is measured without it. Through a Gaussian of FWHM 1.2 px sampled at 1 px
+            # (its transform 0.55 of its peak on the cut), 34 of 60 checks over 24 galaxies
+            # from the prior (drawn twice) asked for longer periods, and 22 of those passed
+            # without the tail; through HST's Tiny Tim PSF (4e-3 on the cut) 22 of 166
+            # checks over three samples asked, and none passed without it (a scratch count):
+            # PSFs whose cut is small are not measured twice
             high_edges = (m, k_split, band_edges(geom, table, tparams, grids,
                                                  (k_split, 0.0, True), m * d, size, d,
                                                  d * box, sx, sy))
