@@ -25,6 +25,13 @@ simulator's). ``--prior`` draws the thesis's prior instead (isotropic inclinatio
 takes the tail apart (``_fourier._slow_apart``: the slow part computed from the low-pass
 lattices, the rest carried out at the window kernel's rate).
 
+Two image PSFs are drawn too (a Gaussian of FWHM 1.2 px sampled at 1 px, whose transform
+is 0.55 of its peak at the band's cut, and the space conditions' Tiny Tim PSF): the cut's
+ringing, summed over the copies, is taken off the stamp whether or not the checks run
+(``_fourier.band_edges``), so that the reference with periods of 1024 converges for them
+too; where the cut is large the check measures the ring without it, and a request that
+the measurement then withdraws is not counted as a retry.
+
 Usage::
 
     python benchmarks/bench_wrap.py [--galaxies 16] [--seed 0] [--prior | --thick]
@@ -105,6 +112,14 @@ def main():
         retries["fold"] += wider is not None
         return wider
 
+    ring = _fourier._ring_corrected
+
+    def patched_ring(*a, **k):
+        # an image PSF's ring measured again without its cut's tail: the plain check's
+        # request is superseded (the corrected check's own result is counted instead)
+        retries["fold"] -= 1
+        return ring(*a, **k)
+
     def patched_band(*a, **k):
         if not mode["check"]:
             return None
@@ -113,7 +128,7 @@ def main():
         return wider
 
     _fourier.plan, _fourier.wrap_check = patched_plan, patched_check
-    _fourier.band_check = patched_band
+    _fourier.band_check, _fourier._ring_corrected = patched_band, patched_ring
     print(f"{'PSF':32s} {'without: worst':>15s} {'> 1e-3':>7s} {'ms':>6s} "
           f"{'with: worst':>12s} {'> 1e-3':>7s} {'ms':>6s} {'retries':>8s} "
           f"{'estimate / true':>16s}")
@@ -165,6 +180,7 @@ def main():
                   f"where that was >= 1/10 of the budget: {min(ratios):.2f} to {max(ratios):.0f}")
     finally:
         _fourier.plan, _fourier.wrap_check, _fourier.band_check = plan, check, band
+        _fourier._ring_corrected = ring
 
 
 if __name__ == "__main__":

@@ -1584,12 +1584,14 @@ def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy
             corner)
 
 
-def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None):
+def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None, waves_rows=None,
+             waves_cols=None):
     """The cut's tail summed over the copies at the pixels (rows[a], cols[b]) (stamp
     indices, any integers; None: the stamp's), in the image's units: taken off the
     stamp, or off a folded image's ring before it is checked. ``own_rows[a]``: with the
     image's own tail (m = 0) from the edges k_y = +-K at row a, where |y| is far beyond
     the galaxy, as the series needs; ``own_cols`` likewise in x (None: nowhere).
+    ``waves_rows``, ``waves_cols``: e^{i k_j j' d} at those rows and columns, if at hand.
 
     Integration by parts along k_x at the edges k_x = +-K gives the tail of x's
     Fourier integral; per lattice row k_y its copies in x are summed in closed form
@@ -1603,7 +1605,9 @@ def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None):
         _copy_terms(index * d - centre, length, cut, turn, back, zetas, own, out)
         return out
 
-    def waves_at(index):
+    def waves_at(index, given):
+        if given is not None:
+            return given
         return waves if index is None else np.exp(1j * np.outer(index * d, lattice))
 
     size = waves.shape[0]
@@ -1611,12 +1615,13 @@ def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None):
     cols_at = np.arange(size) if cols is None else np.asarray(cols)
     tx, ty = terms(cols_at, sx * d, own_cols), terms(rows_at, sy * d, own_rows)
     # (the products in the order that keeps the lattice's dimension on the short side)
-    total = ((waves_at(rows) @ dx) @ tx + ty.T @ (dy.T @ waves_at(cols).T)) \
+    total = ((waves_at(rows, waves_rows) @ dx) @ tx
+             + ty.T @ (dy.T @ waves_at(cols, waves_cols).T)) \
         / (2.0 * math.pi * length) - ty.T @ corner @ tx / (4.0 * math.pi ** 2)
     return total.real
 
 
-def _ring_corrected(periodic, edges, stamp, iy, ix):
+def _ring_corrected(periodic, edges, stamp, iy, ix, grids):
     """``periodic`` (the folded m x m image, times d^2, index 0 at pixel (iy, ix)) with
     the cut's tail taken off the rows and columns that :func:`ring_max` reads: the
     copies' everywhere, and the image's own from the edges across which the pixel lies
@@ -1631,14 +1636,23 @@ def _ring_corrected(periodic, edges, stamp, iy, ix):
     every = np.arange(m)
     wrapped = np.where(every < m // 2, every, every - m)
     on_ring = np.isin(every, lines)
+    d, lattice = edges[2], edges[5]
+    # e^{i k_j t d} at every index of the period (k_j m d is a multiple of 2 pi, so an
+    # index's waves are its residue's): kept, as galaxies share the fold's periods
+    cycle = grids._cached(("edge_cycle", m, lattice.size),
+                          lambda: (np.exp(1j * np.outer(every * d, lattice)),))[0]
+    rows, cols = (wrapped + iy) % m, (wrapped + ix) % m
     out = periodic.copy()
-    area = edges[2] ** 2
+    area = d * d
     out[lines, :] -= area * edge_sum(edges, wrapped[lines] + iy, wrapped + ix,
                                      own_rows=np.ones(lines.size, dtype=bool),
-                                     own_cols=on_ring)
+                                     own_cols=on_ring, waves_rows=cycle[rows[lines]],
+                                     waves_cols=cycle[cols])
     rest = every[~on_ring]
     out[np.ix_(rest, lines)] -= area * edge_sum(edges, wrapped[rest] + iy, wrapped[lines] + ix,
-                                                own_cols=np.ones(lines.size, dtype=bool))
+                                                own_cols=np.ones(lines.size, dtype=bool),
+                                                waves_rows=cycle[rows[rest]],
+                                                waves_cols=cycle[cols[lines]])
     return out
 
 
@@ -1768,8 +1782,9 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             high_edges = (m, k_split, band_edges(geom, table, tparams, grids,
                                                  (k_split, 0.0, True), m * d, size, d,
                                                  d * box, sx, sy))
-            wider = wrap_check(_ring_corrected(periodic, high_edges[2], stamp, iy, ix), stamp,
-                               budget * d * d, re / d, n, b, k_split * d, wing, None)
+            ring = _ring_corrected(periodic, high_edges[2], stamp, iy, ix, grids)
+            wider = wrap_check(ring, stamp, budget * d * d, re / d, n, b, k_split * d, wing,
+                               None)
         if wider is None or attempt == WRAP_RETRIES:
             break
         if not levels:
