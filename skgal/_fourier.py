@@ -1447,6 +1447,11 @@ def _copy_terms(pos, length, cut, turn, back, zetas, own, out):
                 scale = -scale / (1j * length)
 
 
+#: no pixel's own tail (edge_sum's default), as a read-only array
+_NOWHERE = np.zeros(1024, dtype=np.bool_)
+_NOWHERE.setflags(write=False)
+
+
 def _edge_weights(step, points, orders):
     """Weights w[r, j]: the r-th derivative at t = 0 from samples at t = j step."""
     t = np.arange(points) * step
@@ -1548,7 +1553,9 @@ def _edge_lattice(psf, length, size, d, box):
             np.sinc(0.5 * box * kys / math.pi), np.sinc(0.5 * box * kxs / math.pi))
 
     waves = np.exp(1j * np.outer(np.arange(size) * d, lattice))
-    return (lattice, weight, turn, stencil, fd, factor(stencil, lattice),
+    back = 0.0 if turn == 0.0 else 1.0 - turn  # the edge -K's place on the lattice
+    zetas = np.stack([_copy_zetas(turn), _copy_zetas(back)])
+    return (lattice, weight, (turn, back, zetas), stencil, fd, factor(stencil, lattice),
             np.ascontiguousarray(factor(lattice, stencil).T), factor(stencil, stencil), waves)
 
 
@@ -1566,7 +1573,7 @@ def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy
     on the cut, and its slope is not: a thin disc's copies were 1.6e-7 of its peak
     there, 10^13 times such a bound), and the derivatives are most of the cost."""
     psf = grids.psf
-    lattice, weight, turn, stencil, fd, psf_x, psf_y, psf_c, waves = grids._cached(
+    lattice, weight, places, stencil, fd, psf_x, psf_y, psf_c, waves = grids._cached(
         ("edge", length, size, box), lambda: _edge_lattice(psf, length, size, d, box))
     k_hi, k_lo, high = window
     # the edges' derivatives, each lattice point's times e^{-i k_j s d} (the waves at
@@ -1578,8 +1585,7 @@ def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy
     grid = np.empty((stencil.size, stencil.size), dtype=np.complex128)
     _edge_spectrum(stencil, stencil, geom, table, tparams, k_hi, k_lo, high, psf_c, grid)
     corner = fd.T @ grid @ fd  # rows: the k_y edge and order; columns: the k_x's
-    back = 0.0 if turn == 0.0 else 1.0 - turn  # the edge -K's place on the lattice
-    zetas = np.stack([_copy_zetas(turn), _copy_zetas(back)])
+    turn, back, zetas = places
     return (psf.band_limit, length, d, sx, sy, lattice, turn, back, zetas, waves, dx, dy,
             corner)
 
@@ -1601,7 +1607,8 @@ def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None, waves_ro
 
     def terms(index, centre, own):
         out = np.empty((2 * EDGE_ORDERS, index.size), dtype=np.complex128)
-        own = np.zeros(index.size, dtype=np.bool_) if own is None else np.asarray(own)
+        own = _NOWHERE[:index.size] if own is None and index.size <= _NOWHERE.size \
+            else np.zeros(index.size, dtype=np.bool_) if own is None else np.asarray(own)
         _copy_terms(index * d - centre, length, cut, turn, back, zetas, own, out)
         return out
 
