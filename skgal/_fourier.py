@@ -1475,19 +1475,47 @@ def _patch_image(waves_y, spectrum, waves_x, scale, out):
     rows, m = waves_y.shape
     half = spectrum.shape[1]
     cols = waves_x.shape[1]
-    row = np.empty(half, dtype=np.complex128)
+    # a row of waves_y @ spectrum, its real and imaginary parts apart (which LLVM
+    # vectorises: 2x faster than complex products here)
+    row_re, row_im = np.empty(half), np.empty(half)
     for r in range(rows):
-        for j in range(half):
-            row[j] = 0.0
+        row_re[:] = 0.0
+        row_im[:] = 0.0
         for k in range(m):
-            w = waves_y[r, k]
+            a, b = waves_y[r, k].real, waves_y[r, k].imag
             for j in range(half):
-                row[j] += w * spectrum[k, j]
+                v = spectrum[k, j]
+                row_re[j] += a * v.real - b * v.imag
+                row_im[j] += a * v.imag + b * v.real
         for c in range(cols):
             total = 0.0
             for j in range(half):
-                total += (row[j] * waves_x[j, c]).real
+                total += row_re[j] * waves_x[j, c].real - row_im[j] * waves_x[j, c].imag
             out[r, c] = total * scale
+
+
+@njit(cache=True, nogil=True)
+def _fold_rows(values, bins, out):
+    """out[:, bins[j]] += values[j]: a lattice's rows summed into their residues (the
+    columns of ``out``, for an FFT along its contiguous axis)."""
+    for j in range(values.shape[0]):
+        for c in range(values.shape[1]):
+            out[c, bins[j]] += values[j, c]
+
+
+@njit(cache=True, nogil=True)
+def _edge_combine(left, tx, ty, right, out):
+    """out[r, s] = Re(sum_c left[r, c] tx[c, s] + ty[c, r] right[c, s]): the last of
+    :func:`edge_sum`'s products, written out (see :func:`_edge_products`)."""
+    terms = tx.shape[0]
+    for r in range(out.shape[0]):
+        for s in range(out.shape[1]):
+            total = 0.0
+            for c in range(terms):
+                a, b = left[r, c], tx[c, s]
+                e, f = ty[c, r], right[c, s]
+                total += a.real * b.real - a.imag * b.imag + e.real * f.real - e.imag * f.imag
+            out[r, s] = total
 
 
 @njit(cache=True, nogil=True)
@@ -1700,9 +1728,28 @@ def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None, waves_ro
     cols_at = np.arange(size) if cols is None else np.asarray(cols)
     tx, ty = terms(cols_at, sx * d, own_cols), terms(rows_at, sy * d, own_rows)
     out = np.empty((rows_at.size, cols_at.size))
+    edge, corners = 1.0 / (2.0 * math.pi * length), 1.0 / (4.0 * math.pi ** 2)
+    period = length / d
+    if abs(period - round(period)) < 1e-9:
+        # A folded lattice (its period m pixels): the sums over the lattice at integer
+        # pixels are inverse DFTs of length m (e^{i k_j t d} = e^{2 pi i j t / m}, the
+        # lattice's points j taken modulo m), so one FFT gives them at every pixel of the
+        # period
+        m = int(round(period))
+        bins = np.round(lattice / (2.0 * math.pi / length)).astype(np.int64) % m
+
+        def at_every_pixel(values):  # (pixel of the period, column)
+            folded = np.zeros((values.shape[1], m), dtype=np.complex128)
+            _fold_rows(values, bins, folded)
+            return np.fft.ifft(folded).T * m
+
+        left = at_every_pixel(dx)[rows_at % m] * edge - (ty.T @ corner) * corners
+        right = np.ascontiguousarray(at_every_pixel(dy)[cols_at % m].T) * edge
+        _edge_combine(np.ascontiguousarray(left), tx, ty, right, out)
+        return out
     _edge_products(np.ascontiguousarray(waves_at(rows, waves_rows)),
                    np.ascontiguousarray(waves_at(cols, waves_cols)), dx, dy, corner, tx, ty,
-                   1.0 / (2.0 * math.pi * length), 1.0 / (4.0 * math.pi ** 2), out)
+                   edge, corners, out)
     return out
 
 
