@@ -1633,7 +1633,8 @@ def _edge_lattice(psf, length, size, d, box):
     the cut), the cut's place between lattice points (``turn``), the stencils at the
     four edges and their derivative weights, the PSF's continuation times the pixel's
     sinc on the edges' grids (k_x stencil x k_y lattice, its transpose, and the corners),
-    and e^{i k_j j' d} at the stamp's pixels j'."""
+    the copies' zeta values, and (for a period that is not whole pixels) e^{i k_j j' d}
+    at the stamp's pixels j'."""
     cut = psf.band_limit
     dk = 2.0 * math.pi / length
     snap = psf.band_snap  # a lattice point this close lies on the cut, and counts half
@@ -1658,7 +1659,11 @@ def _edge_lattice(psf, length, size, d, box):
         return psf.interior_transform_grid(kxs, kys) * np.outer(
             np.sinc(0.5 * box * kys / math.pi), np.sinc(0.5 * box * kxs / math.pi))
 
-    waves = np.exp(1j * np.outer(np.arange(size) * d, lattice))
+    # e^{i k_j j' d} at the stamp's pixels, for a lattice whose period is not whole
+    # pixels (a folded one's sums are an FFT's; see edge_sum)
+    period = length / d
+    waves = None if abs(period - round(period)) < 1e-9 else \
+        np.exp(1j * np.outer(np.arange(size) * d, lattice))
     back = 0.0 if turn == 0.0 else 1.0 - turn  # the edge -K's place on the lattice
     zetas = np.stack([_copy_zetas(turn), _copy_zetas(back)])
     return (lattice, weight, (turn, back, zetas), stencil, fd, factor(stencil, lattice),
@@ -1692,24 +1697,22 @@ def band_edges(geom, table, tparams, grids, window, length, size, d, box, sx, sy
     _edge_spectrum(stencil, stencil, geom, table, tparams, k_hi, k_lo, high, psf_c, grid)
     corner = fd.T @ grid @ fd  # rows: the k_y edge and order; columns: the k_x's
     turn, back, zetas = places
-    return (psf.band_limit, length, d, sx, sy, lattice, turn, back, zetas, waves, dx, dy,
-            corner)
+    return (psf.band_limit, length, d, size, sx, sy, lattice, turn, back, zetas, waves, dx,
+            dy, corner)
 
 
-def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None, waves_rows=None,
-             waves_cols=None):
+def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None):
     """The cut's tail summed over the copies at the pixels (rows[a], cols[b]) (stamp
     indices, any integers; None: the stamp's), in the image's units: taken off the
     stamp, or off a folded image's ring before it is checked. ``own_rows[a]``: with the
     image's own tail (m = 0) from the edges k_y = +-K at row a, where |y| is far beyond
     the galaxy, as the series needs; ``own_cols`` likewise in x (None: nowhere).
-    ``waves_rows``, ``waves_cols``: e^{i k_j j' d} at those rows and columns, if at hand.
 
     Integration by parts along k_x at the edges k_x = +-K gives the tail of x's
     Fourier integral; per lattice row k_y its copies in x are summed in closed form
     (:func:`_copy_terms`), and the rows' sum is the copies' in y (Poisson's formula);
     likewise the edges k_y = +-K; less the corners', which both hold."""
-    cut, length, d, sx, sy, lattice, turn, back, zetas, waves, dx, dy, corner = edges
+    cut, length, d, size, sx, sy, lattice, turn, back, zetas, waves, dx, dy, corner = edges
 
     def terms(index, centre, own):
         out = np.empty((2 * EDGE_ORDERS, index.size), dtype=np.complex128)
@@ -1718,24 +1721,20 @@ def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None, waves_ro
         _copy_terms(index * d - centre, length, cut, turn, back, zetas, own, out)
         return out
 
-    def waves_at(index, given):
-        if given is not None:
-            return given
+    def waves_at(index):
         return waves if index is None else np.exp(1j * np.outer(index * d, lattice))
 
-    size = waves.shape[0]
     rows_at = np.arange(size) if rows is None else np.asarray(rows)
     cols_at = np.arange(size) if cols is None else np.asarray(cols)
     tx, ty = terms(cols_at, sx * d, own_cols), terms(rows_at, sy * d, own_rows)
     out = np.empty((rows_at.size, cols_at.size))
     edge, corners = 1.0 / (2.0 * math.pi * length), 1.0 / (4.0 * math.pi ** 2)
-    period = length / d
-    if abs(period - round(period)) < 1e-9:
+    if waves is None:
         # A folded lattice (its period m pixels): the sums over the lattice at integer
         # pixels are inverse DFTs of length m (e^{i k_j t d} = e^{2 pi i j t / m}, the
         # lattice's points j taken modulo m), so one FFT gives them at every pixel of the
         # period
-        m = int(round(period))
+        m = int(round(length / d))
         bins = np.round(lattice / (2.0 * math.pi / length)).astype(np.int64) % m
 
         def at_every_pixel(values):  # (pixel of the period, column)
@@ -1747,13 +1746,13 @@ def edge_sum(edges, rows=None, cols=None, own_rows=None, own_cols=None, waves_ro
         right = np.ascontiguousarray(at_every_pixel(dy)[cols_at % m].T) * edge
         _edge_combine(np.ascontiguousarray(left), tx, ty, right, out)
         return out
-    _edge_products(np.ascontiguousarray(waves_at(rows, waves_rows)),
-                   np.ascontiguousarray(waves_at(cols, waves_cols)), dx, dy, corner, tx, ty,
-                   edge, corners, out)
+    # a low-pass lattice (its period need not be whole pixels): the products themselves
+    _edge_products(waves_at(rows), waves_at(cols), dx, dy, corner, tx, ty, edge, corners,
+                   out)
     return out
 
 
-def _ring_corrected(periodic, edges, stamp, iy, ix, grids):
+def _ring_corrected(periodic, edges, stamp, iy, ix):
     """``periodic`` (the folded m x m image, times d^2, index 0 at pixel (iy, ix)) with
     the cut's tail taken off the rows and columns that :func:`ring_max` reads: the
     copies' everywhere, and the image's own from the edges across which the pixel lies
@@ -1768,23 +1767,14 @@ def _ring_corrected(periodic, edges, stamp, iy, ix, grids):
     every = np.arange(m)
     wrapped = np.where(every < m // 2, every, every - m)
     on_ring = np.isin(every, lines)
-    d, lattice = edges[2], edges[5]
-    # e^{i k_j t d} at every index of the period (k_j m d is a multiple of 2 pi, so an
-    # index's waves are its residue's): kept, as galaxies share the fold's periods
-    cycle = grids._cached(("edge_cycle", m, lattice.size),
-                          lambda: (np.exp(1j * np.outer(every * d, lattice)),))[0]
-    rows, cols = (wrapped + iy) % m, (wrapped + ix) % m
     out = periodic.copy()
-    area = d * d
+    area = edges[2] ** 2
     out[lines, :] -= area * edge_sum(edges, wrapped[lines] + iy, wrapped + ix,
                                      own_rows=np.ones(lines.size, dtype=bool),
-                                     own_cols=on_ring, waves_rows=cycle[rows[lines]],
-                                     waves_cols=cycle[cols])
+                                     own_cols=on_ring)
     rest = every[~on_ring]
     out[np.ix_(rest, lines)] -= area * edge_sum(edges, wrapped[rest] + iy, wrapped[lines] + ix,
-                                                own_cols=np.ones(lines.size, dtype=bool),
-                                                waves_rows=cycle[rows[rest]],
-                                                waves_cols=cycle[cols[lines]])
+                                                own_cols=np.ones(lines.size, dtype=bool))
     return out
 
 
@@ -1915,7 +1905,7 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
             high_edges = (m, k_split, band_edges(geom, table, tparams, grids,
                                                  (k_split, 0.0, True), m * d, size, d,
                                                  d * box, sx, sy))
-            ring = _ring_corrected(periodic, high_edges[2], stamp, iy, ix, grids)
+            ring = _ring_corrected(periodic, high_edges[2], stamp, iy, ix)
             wider = wrap_check(ring, stamp, budget * d * d, re / d, n, b, k_split * d, wing,
                                None)
         if wider is None or attempt == WRAP_RETRIES:
