@@ -335,11 +335,7 @@ class ImagePSF(_PSF):
         samples are separable (K^2 m operations, not the K^2 m^2 of ``transform``)."""
         kx = np.asarray(kx, dtype=float)
         ky = np.asarray(ky, dtype=float)
-
-        def factors(k, coord):
-            return np.exp(-1j * k[:, None] * coord) * self._band(k)[:, None]
-
-        return factors(ky, self._y) @ self.image @ factors(kx, self._x).T
+        return self.interior_transform_grid(kx, ky) * np.outer(self._band(ky), self._band(kx))
 
     def max_wavenumber(self, tol):
         return math.sqrt(2.0) * math.pi / self.pixel_scale
