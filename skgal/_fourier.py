@@ -1337,8 +1337,10 @@ def _band_max(table, y0, hy, kappa0, kappa, cos_i, z):
 # formula); likewise for k_y = +-K; less the corners' terms, which both hold.
 #: orders r of the series (the copies lie at L - |x| from a pixel, mostly over half the
 #: period, and the spectrum turns on a length of the PSF's and the galaxy's size, so each
-#: order is ~10x smaller).
-#: The copies' sums (_copy_sums, _copy_terms) are written out for these four
+#: order is smaller: against the band's quadrature, the tests' compact disc through an
+#: under-sampled PSF was 3.7e-7, 9.7e-10, 2.4e-11 and 7.1e-13 of its peak off with one
+#: to four orders, a galaxy of 0.05 px 4.3e-5, 4.8e-7, 8.1e-9 and 3.2e-10). The copies'
+#: sums (_copy_sums, _copy_terms) are written out for these four
 EDGE_ORDERS = 4
 #: a folded image's ring is measured without the cut's tail (when the check would
 #: otherwise lengthen the period) where the PSF's transform on the cut reaches this
