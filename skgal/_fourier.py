@@ -1342,6 +1342,13 @@ def _band_max(table, y0, hy, kappa0, kappa, cos_i, z):
 #: to four orders, a galaxy of 0.05 px 4.3e-5, 4.8e-7, 8.1e-9 and 3.2e-10). The copies'
 #: sums (_copy_sums, _copy_terms) are written out for these four
 EDGE_ORDERS = 4
+#: the cut's copies are computed only below this tolerance (of the face-on central
+#: brightness): the simulator's (1e-7 of each image's peak) is far below it, the
+#: likelihood fit's (1e-3) above. Left in, they were at most 6.7e-5 of the central
+#: brightness over the tests' ten image-PSF cases (a galaxy of 0.3 px through an
+#: under-sampled PSF; 2.4e-3 of its peak), and they cost the fit's renders through the
+#: space conditions' PSF 40% (0.65 -> 0.92 ms, bench_likelihood_render.py)
+CUT_TOL = 1e-4
 #: a folded image's ring is measured without the cut's tail (when the check would
 #: otherwise lengthen the period) where the PSF's transform on the cut reaches this
 #: share of its peak (its value only: a PSF whose slope alone is large there, an
@@ -1874,8 +1881,9 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
     slow = (slow_at, h * si / d, ci, slow_reach) if grids.round else None
     # a non-round PSF is folded out to where it is below the grids' floor (its zeros)
     fold_kmax = kmax if grids.round else math.inf
-    # a band-limited PSF (an image PSF) ends its transform sharply: its cut's edges
-    cut = check_wrap and getattr(psf, "band_limit", None) is not None
+    # a band-limited PSF (an image PSF) ends its transform sharply: its cut's copies are
+    # taken off where the tolerance is tight enough for them to count
+    cut = check_wrap and tol < CUT_TOL and getattr(psf, "band_limit", None) is not None
     high_edges = None
     for attempt in range(WRAP_RETRIES + 1):
         kern_re, kern_im = grids.high(m, reps, k_split)

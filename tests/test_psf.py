@@ -756,6 +756,27 @@ def test_image_psfs_match_the_band_quadrature(samples, psf_scale, d, size, galax
     np.testing.assert_allclose(image, reference, rtol=0, atol=2e-7 * reference.max())
 
 
+def test_a_loose_tolerance_leaves_the_cuts_copies_within_it(monkeypatch):
+    # The likelihood fit's tolerance (1e-3 of the face-on central brightness) is far
+    # above the cut's copies (6.7e-5 of it at most over the cases above: this one), so
+    # they are not computed there (CUT_TOL); the image still errs by less than it aims at.
+    from skgal import _fourier
+
+    calls = []
+    edges = _fourier.band_edges
+    monkeypatch.setattr(_fourier, "band_edges", lambda *a: calls.append(1) or edges(*a))
+    samples, psf_scale, d, size, galaxy, sampling = IMAGE_PSF_CASES[8]
+    ie, re, n, q = galaxy[:4]
+    central = ie * math.exp(sersic_b(n)) * math.sqrt(2 * math.pi) * q * re / 1.177
+    image = _fourier.render_psf(*np.array([galaxy]).T, psf=ImagePSF(samples, psf_scale),
+                                image_size=size, pixel_scale=d, sampling=sampling,
+                                tol=1e-3)[0]
+    assert not calls
+    reference = band_limited_image(galaxy[:6], samples, psf_scale, size, d, galaxy[6:],
+                                   pixel=sampling == "pixel")
+    assert np.abs(image - reference).max() < 1e-3 * central
+
+
 def test_a_low_pass_lattice_that_reaches_the_cut_has_its_copies_summed(monkeypatch):
     # the case above whose PSF's pixel is 3 of the image's must take that path, or the
     # test would not check it
