@@ -61,7 +61,7 @@ from collections import OrderedDict
 import numpy as np
 from numba import njit
 
-from ._hankel import hankel_table, table_value
+from ._hankel import hankel_table, table_at_log, table_value
 from ._profile import HZ_DIVISOR, sersic_b
 
 SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -361,6 +361,10 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
     period = 2.0 * math.pi / d
     top = (m + 1) // 2  # base bins j >= top are the negative wavenumbers (j - m) dk
     row_sum = np.empty(half, dtype=np.complex128)
+    amp, re, cos_i = geom[0], geom[1], geom[3]
+    y0, hy, kappa0 = tparams
+    weights = np.empty(half + 1)
+    args = np.empty(half + 1)
     for my in range(m):
         for mx in range(half):
             out[my, mx] = 0.0
@@ -392,14 +396,17 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
                 if hi < math.inf:
                     last = min(last, -_bin_below(-(hi - shift) / dk, top) + 1)
                 # the bins first .. last, then (even m) the Nyquist bin, kx = -(m / 2) dk
-                # + shift, which the range never holds; one loop body, inlined by hand
+                # + shift, which the range never holds
                 bins = max(0, last - first + 1)
+                count = bins + (1 if half > top else 0)
                 gauss, ratio = 0.0, 0.0
                 if recur and bins > 0:
                     z0 = (-(first * dk + shift) * sin_pa + ky * cos_pa) * zs
                     gauss = math.exp(-0.5 * z0 * z0)
                     ratio = math.exp(-dz * z0 - 0.5 * dz * dz)
-                for step in range(bins + (1 if half > top else 0)):
+                # pass 1: each mode's disc factor (0: the mode does not count) and the
+                # table's argument kappa + kappa_0
+                for step in range(count):
                     g_z = gauss
                     if step < bins:
                         mx = first + step
@@ -407,24 +414,40 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
                         ratio *= step_ratio
                     else:
                         mx = top
+                    weights[step] = 0.0
+                    args[step] = kappa0
                     col = tx * half + mx
                     kx = kxs[col]
                     if kx * kx + ky * ky > kmax2:
                         continue
-                    pr = kern_re[row, col]
-                    pi = 0.0 if real_kernel else kern_im[row, col]
-                    if pr == 0.0 and pi == 0.0:
+                    if kern_re[row, col] == 0.0 and (real_kernel or kern_im[row, col] == 0.0):
                         continue
-                    z = (-kx * sin_pa + ky * cos_pa) * zs
+                    kyp = -kx * sin_pa + ky * cos_pa
+                    z = kyp * zs
                     if z * z > GAUSS_SKIP:
                         continue
                     if not recur or step >= bins:
                         g_z = math.exp(-0.5 * z * z)
-                    g = _sersic_ft(kx, ky, geom, table, tparams) * g_z
+                    weights[step] = g_z
+                    kxp = kx * cos_pa + ky * sin_pa
+                    args[step] = re * math.sqrt(kxp * kxp + kyp * kyp * cos_i * cos_i) + kappa0
+                # pass 2: the logarithms, alone in their loop (the modes' evaluation had
+                # waited on each in turn: the passes are 1.6x faster)
+                for step in range(count):
+                    args[step] = math.log(args[step])
+                # pass 3: the table's values, times the kernel and the axis factor
+                for step in range(count):
+                    g_z = weights[step]
+                    if g_z == 0.0:
+                        continue
+                    mx = first + step if step < bins else top
+                    col = tx * half + mx
+                    g = amp * table_at_log(table, y0, hy, args[step]) * g_z
                     if real_kernel:
-                        row_sum[mx] += (g * pr) * fxs[col]
+                        row_sum[mx] += (g * kern_re[row, col]) * fxs[col]
                     else:
-                        row_sum[mx] += g * complex(pr, pi) * fxs[col]
+                        row_sum[mx] += g * complex(kern_re[row, col], kern_im[row, col]) \
+                            * fxs[col]
             fy = fys[row]
             for mx in range(half):
                 out[my, mx] += fy * row_sum[mx]
@@ -438,7 +461,10 @@ def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
     below e^-46, as in :func:`_fold_high` (0 elsewhere; the kernel multiplies it). The
     image is real, so its spectrum is Hermitian and the rows below c are not needed."""
     c = k.size // 2
-    sin_i, h, cos_pa, sin_pa = geom[4], geom[2], geom[5], geom[6]
+    amp, re, h, cos_i, sin_i, cos_pa, sin_pa = geom
+    y0, hy, kappa0 = tparams
+    weights = np.empty(k.size)
+    args = np.empty(k.size)
     zs = sin_i * h
     zlim = math.sqrt(GAUSS_SKIP) / abs(zs) if zs != 0.0 else math.inf
     dk = k[1] - k[0] if k.size > 1 else 1.0
@@ -467,16 +493,28 @@ def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
         z0 = (-k[lo] * sin_pa + ky * cos_pa) * zs
         gauss = math.exp(-0.5 * z0 * z0) if recur else 0.0
         ratio = math.exp(-dz * z0 - 0.5 * dz * dz) if recur else 0.0
+        # in passes, as in _fold_high: the disc's factor and the table's argument, the
+        # logarithms, the table's values
         for b in range(lo, hi + 1):
             g_z = gauss
             gauss *= ratio
             ratio *= step_ratio
-            z = (-k[b] * sin_pa + ky * cos_pa) * zs
+            weights[b] = 0.0
+            args[b] = kappa0
+            kyp = -k[b] * sin_pa + ky * cos_pa
+            z = kyp * zs
             if z * z > GAUSS_SKIP:
                 continue
             if not recur:
                 g_z = math.exp(-0.5 * z * z)
-            row[b] = _sersic_ft(k[b], ky, geom, table, tparams) * g_z
+            weights[b] = g_z
+            kxp = k[b] * cos_pa + ky * sin_pa
+            args[b] = re * math.sqrt(kxp * kxp + kyp * kyp * cos_i * cos_i) + kappa0
+        for b in range(lo, hi + 1):
+            args[b] = math.log(args[b])
+        for b in range(lo, hi + 1):
+            if weights[b] != 0.0:
+                row[b] = amp * table_at_log(table, y0, hy, args[b]) * weights[b]
 
 
 @njit(cache=True, nogil=True)
@@ -503,35 +541,80 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
         for x in range(size):
             cx[b, x] = waves_re[b, x] * c - waves_im[b, x] * s
             sx[b, x] = waves_re[b, x] * s + waves_im[b, x] * c
-    q_re = np.zeros(size)
-    q_im = np.zeros(size)
+    # Q[a, x] = sum over b of L[a, b] (cx + i sx)[b, x], four columns (two, complex) a
+    # pass over Q's row: a quarter of its loads and stores, which bounded the loop (1.4x).
+    # The sums keep the column-by-column order, and the zeros (outside the window's
+    # disc and the disc's strip, each row's ends) are skipped
+    q_re = np.zeros((rows, size))
+    q_im = np.zeros((rows, size))
     for a in range(rows):
-        # Q[a, x] = sum over b of L[a, b] (cx + i sx)[b, x]
-        q_re[:] = 0.0
-        q_im[:] = 0.0
-        for b in range(k.size):
-            lr = low_re[a, b]
-            li = 0.0 if real else low_im[a, b]
-            if lr == 0.0 and li == 0.0:
-                continue
-            if real:  # half the products
+        lo, hi = 0, k.size - 1
+        while lo <= hi and low_re[a, lo] == 0.0 and (real or low_im[a, lo] == 0.0):
+            lo += 1
+        while hi >= lo and low_re[a, hi] == 0.0 and (real or low_im[a, hi] == 0.0):
+            hi -= 1
+        qr, qi = q_re[a], q_im[a]
+        b = lo
+        if real:  # half the products
+            while b + 3 <= hi:
+                l0, l1, l2, l3 = low_re[a, b], low_re[a, b + 1], low_re[a, b + 2], \
+                    low_re[a, b + 3]
+                c0, c1, c2, c3 = cx[b], cx[b + 1], cx[b + 2], cx[b + 3]
+                s0, s1, s2, s3 = sx[b], sx[b + 1], sx[b + 2], sx[b + 3]
                 for x in range(size):
-                    q_re[x] += lr * cx[b, x]
-                    q_im[x] += lr * sx[b, x]
-            else:
+                    qr[x] = qr[x] + l0 * c0[x] + l1 * c1[x] + l2 * c2[x] + l3 * c3[x]
+                    qi[x] = qi[x] + l0 * s0[x] + l1 * s1[x] + l2 * s2[x] + l3 * s3[x]
+                b += 4
+            while b <= hi:
+                l0, c0, s0 = low_re[a, b], cx[b], sx[b]
                 for x in range(size):
-                    q_re[x] += lr * cx[b, x] - li * sx[b, x]
-                    q_im[x] += lr * sx[b, x] + li * cx[b, x]
-        # image[y, x] += Re(e^{i ky (y d - shift_y)} Q[a, x])
+                    qr[x] += l0 * c0[x]
+                    qi[x] += l0 * s0[x]
+                b += 1
+        else:
+            while b + 1 <= hi:
+                r0, i0, r1, i1 = low_re[a, b], low_im[a, b], low_re[a, b + 1], \
+                    low_im[a, b + 1]
+                c0, c1, s0, s1 = cx[b], cx[b + 1], sx[b], sx[b + 1]
+                for x in range(size):
+                    qr[x] = qr[x] + (r0 * c0[x] - i0 * s0[x]) + (r1 * c1[x] - i1 * s1[x])
+                    qi[x] = qi[x] + (r0 * s0[x] + i0 * c0[x]) + (r1 * s1[x] + i1 * c1[x])
+                b += 2
+            while b <= hi:
+                r0, i0, c0, s0 = low_re[a, b], low_im[a, b], cx[b], sx[b]
+                for x in range(size):
+                    qr[x] += r0 * c0[x] - i0 * s0[x]
+                    qi[x] += r0 * s0[x] + i0 * c0[x]
+                b += 1
+    # image[y, x] += Re(e^{i ky (y d - shift_y)} Q[a, x]), four rows a pass over the
+    # image's row, in the rows' order
+    cy = np.empty((rows, size))
+    sy = np.empty((rows, size))
+    for a in range(rows):
         ky = k[count + a]
         c, s = math.cos(ky * shift_y), -math.sin(ky * shift_y)
         weight = scale * (0.5 if a == 0 else 1.0)
         for y in range(size):
             wr, wi = waves_re[count + a, y], waves_im[count + a, y]
-            cy = weight * (wr * c - wi * s)
-            sy = weight * (wr * s + wi * c)
+            cy[a, y] = weight * (wr * c - wi * s)
+            sy[a, y] = weight * (wr * s + wi * c)
+    for y in range(size):
+        out = image[y]
+        a = 0
+        while a + 3 < rows:
+            c0, c1, c2, c3 = cy[a, y], cy[a + 1, y], cy[a + 2, y], cy[a + 3, y]
+            s0, s1, s2, s3 = sy[a, y], sy[a + 1, y], sy[a + 2, y], sy[a + 3, y]
+            r0, r1, r2, r3 = q_re[a], q_re[a + 1], q_re[a + 2], q_re[a + 3]
+            i0, i1, i2, i3 = q_im[a], q_im[a + 1], q_im[a + 2], q_im[a + 3]
             for x in range(size):
-                image[y, x] += cy * q_re[x] - sy * q_im[x]
+                out[x] = out[x] + (c0 * r0[x] - s0 * i0[x]) + (c1 * r1[x] - s1 * i1[x]) \
+                    + (c2 * r2[x] - s2 * i2[x]) + (c3 * r3[x] - s3 * i3[x])
+            a += 4
+        while a < rows:
+            c0, s0, r0, i0 = cy[a, y], sy[a, y], q_re[a], q_im[a]
+            for x in range(size):
+                out[x] += c0 * r0[x] - s0 * i0[x]
+            a += 1
 
 
 @njit(cache=True, nogil=True)

@@ -269,7 +269,14 @@ def table_value(T, y0, h, k0, kappa):
     into its callers, which call it once a mode (an array argument's reference count
     would otherwise cost two atomic operations a call). Numba's cache does not notice
     a change here in its callers (``_fourier``): clear ``__pycache__`` after one."""
-    t = (math.log(abs(kappa) + k0) - y0) / h
+    return table_at_log(T, y0, h, math.log(abs(kappa) + k0))
+
+
+@nb.njit(nogil=True, inline="always")
+def table_at_log(T, y0, h, y):
+    """:func:`table_value` at y = ln(kappa + k0), the logarithm already taken: callers
+    that evaluate a row of modes take the row's logarithms in a loop of their own."""
+    t = (y - y0) / h
     i = int(t)
     if i > T.shape[0] - 1:
         i = T.shape[0] - 1
