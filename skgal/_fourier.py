@@ -517,6 +517,11 @@ def _low_spectrum(geom, table, tparams, kern_re, kern_im, k, out):
                 row[b] = amp * table_at_log(table, y0, hy, args[b]) * weights[b]
 
 
+#: columns of a low-pass lattice that :func:`_low_image` sums at a time: their waves
+#: (cos and sin, 2 x 32 x 64 doubles) fit the level-1 cache
+LOW_IMAGE_BLOCK = 32
+
+
 @njit(cache=True, nogil=True)
 def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shift_y,
                scale, image):
@@ -547,74 +552,91 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
     # disc and the disc's strip, each row's ends) are skipped
     q_re = np.zeros((rows, size))
     q_im = np.zeros((rows, size))
+    first = np.empty(rows, dtype=np.int64)
+    last = np.empty(rows, dtype=np.int64)
     for a in range(rows):
         lo, hi = 0, k.size - 1
         while lo <= hi and low_re[a, lo] == 0.0 and (real or low_im[a, lo] == 0.0):
             lo += 1
         while hi >= lo and low_re[a, hi] == 0.0 and (real or low_im[a, hi] == 0.0):
             hi -= 1
-        qr, qi = q_re[a], q_im[a]
-        b = lo
-        if real:  # half the products
-            while b + 3 <= hi:
-                l0, l1, l2, l3 = low_re[a, b], low_re[a, b + 1], low_re[a, b + 2], \
-                    low_re[a, b + 3]
-                c0, c1, c2, c3 = cx[b], cx[b + 1], cx[b + 2], cx[b + 3]
-                s0, s1, s2, s3 = sx[b], sx[b + 1], sx[b + 2], sx[b + 3]
-                for x in range(size):
-                    qr[x] = qr[x] + l0 * c0[x] + l1 * c1[x] + l2 * c2[x] + l3 * c3[x]
-                    qi[x] = qi[x] + l0 * s0[x] + l1 * s1[x] + l2 * s2[x] + l3 * s3[x]
-                b += 4
-            while b <= hi:
-                l0, c0, s0 = low_re[a, b], cx[b], sx[b]
-                for x in range(size):
-                    qr[x] += l0 * c0[x]
-                    qi[x] += l0 * s0[x]
-                b += 1
-        else:
-            while b + 1 <= hi:
-                r0, i0, r1, i1 = low_re[a, b], low_im[a, b], low_re[a, b + 1], \
-                    low_im[a, b + 1]
-                c0, c1, s0, s1 = cx[b], cx[b + 1], sx[b], sx[b + 1]
-                for x in range(size):
-                    qr[x] = qr[x] + (r0 * c0[x] - i0 * s0[x]) + (r1 * c1[x] - i1 * s1[x])
-                    qi[x] = qi[x] + (r0 * s0[x] + i0 * c0[x]) + (r1 * s1[x] + i1 * c1[x])
-                b += 2
-            while b <= hi:
-                r0, i0, c0, s0 = low_re[a, b], low_im[a, b], cx[b], sx[b]
-                for x in range(size):
-                    qr[x] += r0 * c0[x] - i0 * s0[x]
-                    qi[x] += r0 * s0[x] + i0 * c0[x]
-                b += 1
+        first[a], last[a] = lo, hi
+    # the columns in blocks whose waves stay in the level-1 cache while every row reads
+    # them (without the blocks, each row read all of them from level 2)
+    for start in range(0, k.size, LOW_IMAGE_BLOCK):
+        stop = min(k.size, start + LOW_IMAGE_BLOCK) - 1
+        for a in range(rows):
+            b, hi = max(first[a], start), min(last[a], stop)
+            qr, qi = q_re[a], q_im[a]
+            if real:  # half the products
+                while b + 3 <= hi:
+                    l0, l1, l2, l3 = low_re[a, b], low_re[a, b + 1], low_re[a, b + 2], \
+                        low_re[a, b + 3]
+                    c0, c1, c2, c3 = cx[b], cx[b + 1], cx[b + 2], cx[b + 3]
+                    s0, s1, s2, s3 = sx[b], sx[b + 1], sx[b + 2], sx[b + 3]
+                    for x in range(size):
+                        qr[x] = qr[x] + l0 * c0[x] + l1 * c1[x] + l2 * c2[x] + l3 * c3[x]
+                        qi[x] = qi[x] + l0 * s0[x] + l1 * s1[x] + l2 * s2[x] + l3 * s3[x]
+                    b += 4
+                while b <= hi:
+                    l0, c0, s0 = low_re[a, b], cx[b], sx[b]
+                    for x in range(size):
+                        qr[x] += l0 * c0[x]
+                        qi[x] += l0 * s0[x]
+                    b += 1
+            else:
+                while b + 1 <= hi:
+                    r0, i0, r1, i1 = low_re[a, b], low_im[a, b], low_re[a, b + 1], \
+                        low_im[a, b + 1]
+                    c0, c1, s0, s1 = cx[b], cx[b + 1], sx[b], sx[b + 1]
+                    for x in range(size):
+                        qr[x] = qr[x] + (r0 * c0[x] - i0 * s0[x]) + (r1 * c1[x] - i1 * s1[x])
+                        qi[x] = qi[x] + (r0 * s0[x] + i0 * c0[x]) + (r1 * s1[x] + i1 * c1[x])
+                    b += 2
+                while b <= hi:
+                    r0, i0, c0, s0 = low_re[a, b], low_im[a, b], cx[b], sx[b]
+                    for x in range(size):
+                        qr[x] += r0 * c0[x] - i0 * s0[x]
+                        qi[x] += r0 * s0[x] + i0 * c0[x]
+                    b += 1
     # image[y, x] += Re(e^{i ky (y d - shift_y)} Q[a, x]), four rows a pass over the
-    # image's row, in the rows' order
-    cy = np.empty((rows, size))
-    sy = np.empty((rows, size))
+    # image's row, in the rows' order; rows of zeros (outside the disc's strip) skipped
+    live = np.empty(rows, dtype=np.int64)
+    count_live = 0
     for a in range(rows):
+        if first[a] <= last[a]:
+            live[count_live] = a
+            count_live += 1
+    cy = np.empty((count_live, size))
+    sy = np.empty((count_live, size))
+    for j in range(count_live):
+        a = live[j]
         ky = k[count + a]
         c, s = math.cos(ky * shift_y), -math.sin(ky * shift_y)
         weight = scale * (0.5 if a == 0 else 1.0)
         for y in range(size):
             wr, wi = waves_re[count + a, y], waves_im[count + a, y]
-            cy[a, y] = weight * (wr * c - wi * s)
-            sy[a, y] = weight * (wr * s + wi * c)
+            cy[j, y] = weight * (wr * c - wi * s)
+            sy[j, y] = weight * (wr * s + wi * c)
     for y in range(size):
         out = image[y]
-        a = 0
-        while a + 3 < rows:
-            c0, c1, c2, c3 = cy[a, y], cy[a + 1, y], cy[a + 2, y], cy[a + 3, y]
-            s0, s1, s2, s3 = sy[a, y], sy[a + 1, y], sy[a + 2, y], sy[a + 3, y]
-            r0, r1, r2, r3 = q_re[a], q_re[a + 1], q_re[a + 2], q_re[a + 3]
-            i0, i1, i2, i3 = q_im[a], q_im[a + 1], q_im[a + 2], q_im[a + 3]
+        j = 0
+        while j + 3 < count_live:
+            c0, c1, c2, c3 = cy[j, y], cy[j + 1, y], cy[j + 2, y], cy[j + 3, y]
+            s0, s1, s2, s3 = sy[j, y], sy[j + 1, y], sy[j + 2, y], sy[j + 3, y]
+            r0, r1, r2, r3 = q_re[live[j]], q_re[live[j + 1]], q_re[live[j + 2]], \
+                q_re[live[j + 3]]
+            i0, i1, i2, i3 = q_im[live[j]], q_im[live[j + 1]], q_im[live[j + 2]], \
+                q_im[live[j + 3]]
             for x in range(size):
                 out[x] = out[x] + (c0 * r0[x] - s0 * i0[x]) + (c1 * r1[x] - s1 * i1[x]) \
                     + (c2 * r2[x] - s2 * i2[x]) + (c3 * r3[x] - s3 * i3[x])
-            a += 4
-        while a < rows:
-            c0, s0, r0, i0 = cy[a, y], sy[a, y], q_re[a], q_im[a]
+            j += 4
+        while j < count_live:
+            c0, s0, r0, i0 = cy[j, y], sy[j, y], q_re[live[j]], q_im[live[j]]
             for x in range(size):
                 out[x] += c0 * r0[x] - s0 * i0[x]
-            a += 1
+            j += 1
 
 
 @njit(cache=True, nogil=True)
