@@ -26,6 +26,19 @@ _POGSON = 2.5 / math.log(10.0)
 LUPTON_SOFTENING = 1.042
 
 
+def _median_last(rows):
+    """``np.median(rows, axis=-1)``, the same values, 3-4x faster: numpy partitions
+    about two ranks at once (an even count's middle pair), which costs three times one;
+    here one partition about the upper middle, and the lower is the largest below it."""
+    count = rows.shape[-1]
+    half = count // 2
+    part = np.partition(rows, half, axis=-1)
+    upper = part[..., half]
+    if count % 2:
+        return upper
+    return (part[..., :half].max(axis=-1) + upper) / 2.0
+
+
 def robust_noise_sigma(images):
     """Each image's white-noise level, estimated from differences of neighbours.
 
@@ -54,8 +67,8 @@ def robust_noise_sigma(images):
     # one contiguous row per image and channel: a median along the last axis of a
     # contiguous array is faster than over two axes of a strided one (the same values)
     rows = np.moveaxis(diff, (1, 2), (-2, -1)).reshape(diff.shape[:1] + diff.shape[3:] + (-1,))
-    centred = np.abs(rows - np.median(rows, axis=-1, keepdims=True))
-    return 1.4826 * np.median(centred, axis=-1) / math.sqrt(2.0)
+    centred = np.abs(rows - _median_last(rows)[..., None])
+    return 1.4826 * _median_last(centred) / math.sqrt(2.0)
 
 
 class ToMagnitudes(ImageStep):
