@@ -116,7 +116,7 @@ FFT_SIZES = (32, 36, 40, 48, 54, 60, 64, 72, 80, 90, 96, 108, 120, 128, 144, 160
              1024)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fft_size(n):
     """The smallest allowed transform size >= n (a power of 2 beyond the list)."""
     for size in FFT_SIZES:
@@ -125,7 +125,7 @@ def _fft_size(n):
     return int(2 ** math.ceil(math.log2(n)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tail(r, re, n, b):
     """A bound on the inclined image's surface brightness at radius r, as a
     fraction of the face-on central value: the face-on profile, times the growth
@@ -134,7 +134,7 @@ def tail(r, re, n, b):
     return 10.0 * math.sqrt(1.0 + r / re) * math.exp(-b * (r / re) ** (1.0 / n))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tail_radius(tol, re, n, b):
     """Smallest r (length units) with tail(r) < tol, by doubling then bisection."""
     lo, hi = 0.0, re
@@ -149,7 +149,7 @@ def tail_radius(tol, re, n, b):
     return hi
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tail_lattice_radius(tol, re, n, b):
     """Smallest r (to 2%) with the Sersic tail summed over a periodic transform's copies
     below tol: ring k of the copies (8 k of them) lies at least k r away, so the sum is
@@ -168,13 +168,13 @@ def tail_lattice_radius(tol, re, n, b):
         r *= 1.02
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _slope(r, re, n, b):
     """lambda(r) = -d ln S / dr, the face-on profile's logarithmic slope."""
     return b / (n * re) * (r / re) ** (1.0 / n - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def high_pass_radius(tol, re, n, b, k1):
     """Where the high-pass part's own tail falls below tol: there it is about
     (lambda / k_1)^8 times the image (for n >= 1, where lambda falls with r)."""
@@ -184,7 +184,7 @@ def high_pass_radius(tol, re, n, b, k1):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def window_radius(tol, re, n, b, k1, flux_ratio):
     """How far the window's kernel carries the light of the galaxy's core (the part
     that is not smooth on the scale 1 / k_1) above tol.
@@ -951,7 +951,7 @@ LOW_MODE_NS = 9.7
 LOW_SUM_NS = 0.19
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fold_cost(m, folds, kmax, d, strip):
     """The folded FFT's cost (ns): its modes, those of ``folds`` Nyquist zones within
     ``kmax`` and within the disc's strip ``|k'_y| <= strip`` (the fold skips the rest), and
@@ -964,13 +964,13 @@ def _fold_cost(m, folds, kmax, d, strip):
     return FOLD_NS * modes + FFT_NS * m * m * math.log2(m)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _alias_reps(kmax, d):
     """Nyquist zones folded on each side so that the lattice reaches ``kmax``."""
     return max(0, int(math.ceil((kmax * d / math.pi - 1.0) / 2.0)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _low_level(length_wanted, k_hi, d):
     """A low-pass lattice's period (quantised in steps of 2^(1/8), so that galaxies share
     the PSF's values on it) and its half-width in modes, for a window chi(k / k_hi)."""
@@ -979,7 +979,7 @@ def _low_level(length_wanted, k_hi, d):
     return length, count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _level_cost(count, size):
     """A low-pass lattice's cost (ns): its spectrum's modes and its sums at the pixels
     (over the columns for each row and pixel column, then over the rows)."""
