@@ -365,6 +365,7 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
     y0, hy, kappa0 = tparams
     weights = np.empty(half + 1)
     args = np.empty(half + 1)
+    modes = np.empty(half + 1, dtype=np.int64)
     for my in range(m):
         for mx in range(half):
             out[my, mx] = 0.0
@@ -404,8 +405,10 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
                     z0 = (-(first * dk + shift) * sin_pa + ky * cos_pa) * zs
                     gauss = math.exp(-0.5 * z0 * z0)
                     ratio = math.exp(-dz * z0 - 0.5 * dz * dz)
-                # pass 1: each mode's disc factor (0: the mode does not count) and the
-                # table's argument kappa + kappa_0
+                # pass 1: the modes that count, with their disc factor and the table's
+                # argument kappa + kappa_0 (the rest, outside the cut, the kernel's zeros
+                # or the strip, are left out of the passes below)
+                counted = 0
                 for step in range(count):
                     g_z = gauss
                     if step < bins:
@@ -414,8 +417,6 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
                         ratio *= step_ratio
                     else:
                         mx = top
-                    weights[step] = 0.0
-                    args[step] = kappa0
                     col = tx * half + mx
                     kx = kxs[col]
                     if kx * kx + ky * ky > kmax2:
@@ -428,21 +429,21 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
                         continue
                     if not recur or step >= bins:
                         g_z = math.exp(-0.5 * z * z)
-                    weights[step] = g_z
                     kxp = kx * cos_pa + ky * sin_pa
-                    args[step] = re * math.sqrt(kxp * kxp + kyp * kyp * cos_i * cos_i) + kappa0
+                    modes[counted] = mx
+                    weights[counted] = g_z
+                    args[counted] = re * math.sqrt(kxp * kxp + kyp * kyp * cos_i * cos_i) \
+                        + kappa0
+                    counted += 1
                 # pass 2: the logarithms, alone in their loop (the modes' evaluation had
-                # waited on each in turn: the passes are 1.6x faster)
-                for step in range(count):
-                    args[step] = math.log(args[step])
+                # waited on each in turn: the passes are 1.3-1.4x faster)
+                for j in range(counted):
+                    args[j] = math.log(args[j])
                 # pass 3: the table's values, times the kernel and the axis factor
-                for step in range(count):
-                    g_z = weights[step]
-                    if g_z == 0.0:
-                        continue
-                    mx = first + step if step < bins else top
+                for j in range(counted):
+                    mx = modes[j]
                     col = tx * half + mx
-                    g = amp * table_at_log(table, y0, hy, args[step]) * g_z
+                    g = amp * table_at_log(table, y0, hy, args[j]) * weights[j]
                     if real_kernel:
                         row_sum[mx] += (g * kern_re[row, col]) * fxs[col]
                     else:
