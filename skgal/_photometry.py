@@ -33,10 +33,10 @@ def _median_last(rows):
     count = rows.shape[-1]
     half = count // 2
     part = np.partition(rows, half, axis=-1)
-    upper = part[..., half]
-    if count % 2:
-        return upper
-    return (part[..., :half].max(axis=-1) + upper) / 2.0
+    median = part[..., half] if count % 2 else \
+        (part[..., :half].max(axis=-1) + part[..., half]) / 2.0
+    # np.partition sorts NaN last, np.median gives NaN: as np.median
+    return np.where(np.isnan(rows).any(axis=-1), np.nan, median)
 
 
 def robust_noise_sigma(images):
@@ -63,6 +63,10 @@ def robust_noise_sigma(images):
     True
     """
     images = np.asarray(images, dtype=np.float64)
+    if images.ndim not in (3, 4) or images.shape[2] < 2:
+        raise ValueError(f"images must be of shape (n, height, width[, channels]) with a "
+                         f"width of at least 2 pixels (the estimate differences "
+                         f"neighbours); got shape {images.shape}")
     diff = np.diff(images, axis=2)
     # one contiguous row per image and channel: a median along the last axis of a
     # contiguous array is faster than over two axes of a strided one (the same values)

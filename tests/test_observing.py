@@ -198,3 +198,12 @@ def test_the_noise_estimates_median_is_numpys(shape):
     rows = np.random.default_rng(0).normal(size=shape)
     rows[..., ::3] = np.round(rows[..., ::3], 1)
     np.testing.assert_array_equal(_median_last(rows), np.median(rows, axis=-1))
+    rows[0, ..., -1] = np.nan  # a row with NaN has no median, as in numpy
+    np.testing.assert_array_equal(_median_last(rows), np.median(rows, axis=-1))
+
+
+def test_the_noise_estimate_needs_two_pixels_a_row():
+    from skgal import robust_noise_sigma
+
+    with pytest.raises(ValueError, match="width of at least 2 pixels"):
+        robust_noise_sigma(np.ones((2, 8, 1)))
