@@ -446,9 +446,9 @@ def _fold_high(geom, table, tparams, kern_re, kern_im, kmax, m, reps, box, d, sh
                 # waited on each in turn: the passes made the fold 1.1-1.3x faster)
                 for j in range(counted):
                     args[j] = math.log(args[j])
-                if counted > 0:  # the modes run along the row, so their ends bound them
-                    touched_lo = min(touched_lo, modes[0], modes[counted - 1])
-                    touched_hi = max(touched_hi, modes[0], modes[counted - 1])
+                if counted > 0:  # the modes run up the row: the first and last bound them
+                    touched_lo = min(touched_lo, modes[0])
+                    touched_hi = max(touched_hi, modes[counted - 1])
                 # pass 3: the table's values, times the kernel and the axis factor
                 for j in range(counted):
                     mx = modes[j]

