@@ -538,10 +538,16 @@ LOW_IMAGE_BLOCK = 32
 
 @njit(cache=True, nogil=True)
 def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shift_y,
-               scale, image):
+               scale, image, mirror=False):
     """image[y, x] += scale Re sum over the rows a >= 0 (ky = k[count + a]; the row
     ky = 0 at half weight) and all columns b of L[a, b] e^{i k[b] (x d - shift_x)}
     e^{i ky (y d - shift_y)}: a low-pass lattice's direct sum at the pixels.
+
+    ``mirror``: the sum is symmetric about the stamp's centre, as a round PSF's image of
+    a galaxy centred on the stamp is (its spectrum real, ``real`` must be set, and both
+    shifts (size - 1) d / 2): it is summed at the columns x < size / 2 (and the middle
+    one of an odd size) alone, and image[size - 1 - y, size - 1 - x] gets the value of
+    image[y, x]: half the sums.
 
     ``L = low_re + i low_im`` (``real``: ``low_im`` is not read, a round PSF's spectrum
     is real); ``waves_re + i waves_im`` holds e^{i k[b] j d} (shape (k.size, size)). The sum
@@ -552,12 +558,14 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
     them to one thread per call cost more than the products."""
     size = image.shape[0]
     rows = low_re.shape[0]
+    # the columns summed: all, or the half the mirror gives the rest of
+    cols = (size + 1) // 2 if mirror else size
     # e^{i k (x d - shift)} = e^{i k x d} e^{-i k shift}, as cos and sin, [b, x]
-    cx = np.empty((k.size, size))
-    sx = np.empty((k.size, size))
+    cx = np.empty((k.size, cols))
+    sx = np.empty((k.size, cols))
     for b in range(k.size):
         c, s = math.cos(k[b] * shift_x), -math.sin(k[b] * shift_x)
-        for x in range(size):
+        for x in range(cols):
             cx[b, x] = waves_re[b, x] * c - waves_im[b, x] * s
             sx[b, x] = waves_re[b, x] * s + waves_im[b, x] * c
     # Q[a, x] = sum over b of L[a, b] (cx + i sx)[b, x], four columns (two, complex) a
@@ -565,8 +573,8 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
     # the blocks below, 1.4x on a lattice of 85 x 169 alone; 8-12% in the route).
     # The sums keep the column-by-column order, and the zeros (outside the window's
     # disc and the disc's strip, each row's ends) are skipped
-    q_re = np.zeros((rows, size))
-    q_im = np.zeros((rows, size))
+    q_re = np.zeros((rows, cols))
+    q_im = np.zeros((rows, cols))
     first = np.empty(rows, dtype=np.int64)
     last = np.empty(rows, dtype=np.int64)
     for a in range(rows):
@@ -589,13 +597,13 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
                         low_re[a, b + 3]
                     c0, c1, c2, c3 = cx[b], cx[b + 1], cx[b + 2], cx[b + 3]
                     s0, s1, s2, s3 = sx[b], sx[b + 1], sx[b + 2], sx[b + 3]
-                    for x in range(size):
+                    for x in range(cols):
                         qr[x] = qr[x] + l0 * c0[x] + l1 * c1[x] + l2 * c2[x] + l3 * c3[x]
                         qi[x] = qi[x] + l0 * s0[x] + l1 * s1[x] + l2 * s2[x] + l3 * s3[x]
                     b += 4
                 while b <= hi:
                     l0, c0, s0 = low_re[a, b], cx[b], sx[b]
-                    for x in range(size):
+                    for x in range(cols):
                         qr[x] += l0 * c0[x]
                         qi[x] += l0 * s0[x]
                     b += 1
@@ -604,13 +612,13 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
                     r0, i0, r1, i1 = low_re[a, b], low_im[a, b], low_re[a, b + 1], \
                         low_im[a, b + 1]
                     c0, c1, s0, s1 = cx[b], cx[b + 1], sx[b], sx[b + 1]
-                    for x in range(size):
+                    for x in range(cols):
                         qr[x] = qr[x] + (r0 * c0[x] - i0 * s0[x]) + (r1 * c1[x] - i1 * s1[x])
                         qi[x] = qi[x] + (r0 * s0[x] + i0 * c0[x]) + (r1 * s1[x] + i1 * c1[x])
                     b += 2
                 while b <= hi:
                     r0, i0, c0, s0 = low_re[a, b], low_im[a, b], cx[b], sx[b]
-                    for x in range(size):
+                    for x in range(cols):
                         qr[x] += r0 * c0[x] - i0 * s0[x]
                         qi[x] += r0 * s0[x] + i0 * c0[x]
                     b += 1
@@ -633,8 +641,10 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
             wr, wi = waves_re[count + a, y], waves_im[count + a, y]
             cy[j, y] = weight * (wr * c - wi * s)
             sy[j, y] = weight * (wr * s + wi * c)
+    # with the mirror, the sums go to a buffer first, each value then to its two pixels
+    part = np.zeros((size, cols)) if mirror else image
     for y in range(size):
-        out = image[y]
+        out = part[y]
         j = 0
         while j + 3 < count_live:
             c0, c1, c2, c3 = cy[j, y], cy[j + 1, y], cy[j + 2, y], cy[j + 3, y]
@@ -643,15 +653,21 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
                 q_re[live[j + 3]]
             i0, i1, i2, i3 = q_im[live[j]], q_im[live[j + 1]], q_im[live[j + 2]], \
                 q_im[live[j + 3]]
-            for x in range(size):
+            for x in range(cols):
                 out[x] = out[x] + (c0 * r0[x] - s0 * i0[x]) + (c1 * r1[x] - s1 * i1[x]) \
                     + (c2 * r2[x] - s2 * i2[x]) + (c3 * r3[x] - s3 * i3[x])
             j += 4
         while j < count_live:
             c0, s0, r0, i0 = cy[j, y], sy[j, y], q_re[live[j]], q_im[live[j]]
-            for x in range(size):
+            for x in range(cols):
                 out[x] += c0 * r0[x] - s0 * i0[x]
             j += 1
+    if mirror:
+        for y in range(size):
+            for x in range(cols):
+                image[y, x] += part[y, x]
+                if size - 1 - x != x:  # an odd size's middle column is summed whole
+                    image[size - 1 - y, size - 1 - x] += part[y, x]
 
 
 @njit(cache=True, nogil=True)
@@ -2062,8 +2078,10 @@ def _render_galaxy(galaxy, psf, size, d, box, grids, tol, kmax, table=None, b=No
                                              length, size, d, d * box, sx, sy))
     for low, kl, count, length, waves_re, waves_im in lows:
         if grids.round:
+            # a round PSF's image of a centred galaxy is symmetric about the stamp's
+            # centre: the sums at half the pixels
             _low_image(low, _EMPTY, True, kl, count, waves_re, waves_im, sx * d, sy * d,
-                       2.0 / (length * length), image)
+                       2.0 / (length * length), image, ox == 0.0 and oy == 0.0)
         else:
             _low_image(np.ascontiguousarray(low.real), np.ascontiguousarray(low.imag), False,
                        kl, count, waves_re, waves_im, sx * d, sy * d,

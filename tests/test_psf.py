@@ -902,3 +902,30 @@ def test_a_check_out_of_retries_keeps_the_lattice_it_computed(monkeypatch):
     monkeypatch.setattr(_fourier, "wrap_check", lambda *args: None)
     monkeypatch.setattr(_fourier, "band_check", lambda *args: None)
     np.testing.assert_array_equal(out_of_retries, _fourier.render_psf(*galaxy.T, **kwargs))
+
+
+@pytest.mark.parametrize("size", [8, 9])
+@pytest.mark.parametrize("mirror", [False, True])
+def test_low_image_sums_a_lattice_at_the_pixels(size, mirror):
+    # the low-pass lattice's direct sum against numpy's, written from its definition;
+    # with the mirror (a real spectrum, the galaxy at the stamp's centre) half of it is
+    # summed and the rest given by the symmetry about the centre, for even and odd sizes
+    from skgal._fourier import _EMPTY, _low_image
+
+    rng = np.random.default_rng(5)
+    count, d, length = 6, 0.7, 23.0
+    k = np.arange(-count, count + 1) * 2.0 * math.pi / length
+    low = rng.normal(size=(count + 1, k.size))
+    low[0, :count] = 0.0  # the row ky = 0 holds kx >= 0 alone, as the route's does
+    low[2, :3] = 0.0  # zeros at a row's ends are skipped
+    waves = np.exp(1j * np.outer(k, np.arange(size) * d))
+    shift = 0.5 * (size - 1) * d
+    image = np.full((size, size), 0.25)
+    _low_image(low, _EMPTY, True, k, count, np.ascontiguousarray(waves.real),
+               np.ascontiguousarray(waves.imag), shift, shift, 0.3, image, mirror)
+    pos = np.arange(size) * d - shift
+    row_weight = np.where(np.arange(count + 1) == 0, 0.5, 1.0)
+    phase = np.exp(1j * (k[count:, None, None, None] * pos[None, None, :, None]
+                         + k[None, :, None, None] * pos[None, None, None, :]))
+    expected = 0.25 + 0.3 * np.real(np.einsum("a,ab,abyx->yx", row_weight, low, phase))
+    np.testing.assert_allclose(image, expected, rtol=0, atol=1e-12)
