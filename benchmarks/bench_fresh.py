@@ -76,7 +76,8 @@ def main():
     keys = [(0, epoch, index) for epoch in range(args.epochs) for index in range(args.steps)]
 
     def renders(workers):
-        # the fresh fit's batches, rendered alone (each worker a batch at a time)
+        # as many batches of the same size as the fresh fit's (other galaxies: the fit
+        # keys them by a seed of its own), rendered alone, each worker a batch at a time
         tic = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
             for _ in pool.map(lambda key: source.batch(key, batch), keys):

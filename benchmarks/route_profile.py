@@ -11,9 +11,11 @@ caches, and reports, per image:
   call; what is left is the route's Python (plans, checks, the loop over galaxies);
 - the CCD noise after it (``CCDNoise(sky_level=10, gain=4, read_noise=5)``, as
   ``bench_observe.py``'s);
-- the galaxies whose folded FFT was redone with a longer period (``wrap_check``: thin,
-  near edge-on discs whose high-pass part runs along their major axis into the period's
-  copies): how many, their share of the render's time, and the periods.
+- the renders of a galaxy (``_render_galaxy`` calls: a galaxy whose peak was estimated
+  too high is drawn twice) whose folded FFT was computed more than once: ``wrap_check``
+  asked for a longer period (thin, near edge-on discs whose high-pass part runs along
+  their major axis into the period's copies), or, rarely, the plan switched from one
+  whole fold to the split; how many, their share of the render's time, and the periods.
 
 Shares, not seconds, are the point: they say where a faster route must save. The timers
 add about a microsecond a call.
@@ -102,21 +104,21 @@ def main():
           f"CCD noise {noised / n * 1e3:.3f} ms")
     print(f"{'in the render':32s} {'ms/image':>9s} {'share':>6s} {'calls/image':>12s}")
     kernels = sum(spent.values())
-    for name, seconds in spent.most_common(12):
+    for name, seconds in spent.most_common():
         print(f"{name:32s} {seconds / n * 1e3:9.4f} {seconds / render:6.1%} "
               f"{calls[name] / n:12.2f}")
     print(f"{'(the route Python, the rest)':32s} {(render - kernels) / n * 1e3:9.4f} "
           f"{(render - kernels) / render:6.1%}")
     per_galaxy = sum(seconds for seconds, _ in galaxies)
     redone = [(seconds, ms) for seconds, ms in galaxies if len(ms) > 1]
-    print(f"folded FFT redone with a longer period: {len(redone)} of {len(galaxies)} "
-          f"galaxies, {sum(s for s, _ in redone) / per_galaxy:.0%} of the galaxies' time; "
+    print(f"folded more than once: {len(redone)} of {len(galaxies)} renders of a galaxy "
+          f"({n} galaxies), {sum(s for s, _ in redone) / per_galaxy:.0%} of their time; "
           f"periods (first -> last) most often:")
     for (first, last), count in collections.Counter(
             (ms[0], ms[-1]) for _, ms in redone).most_common(6):
         print(f"  {first:4d} -> {last:4d}: {count}")
     times = np.array([seconds for seconds, _ in galaxies]) * 1e3
-    print("a galaxy's time, ms: median {:.2f}, 90th percentile {:.2f}, 99th {:.2f}, "
+    print("a render's time, ms: median {:.2f}, 90th percentile {:.2f}, 99th {:.2f}, "
           "largest {:.2f}".format(*np.percentile(times, [50, 90, 99, 100])))
 
 

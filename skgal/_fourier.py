@@ -544,10 +544,10 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
     e^{i ky (y d - shift_y)}: a low-pass lattice's direct sum at the pixels.
 
     ``mirror``: the sum is symmetric about the stamp's centre, as a round PSF's image of
-    a galaxy centred on the stamp is (its spectrum real, ``real`` must be set, and both
-    shifts (size - 1) d / 2): it is summed at the columns x < size / 2 (and the middle
-    one of an odd size) alone, and image[size - 1 - y, size - 1 - x] gets the value of
-    image[y, x]: half the sums.
+    a galaxy centred on the stamp is (its spectrum real, and both shifts (size - 1) d /
+    2; ignored unless ``real``): it is summed at the columns x < size / 2 (and the middle
+    one of an odd size) alone, and the sum at [y, x] is added to image[y, x] and to
+    image[size - 1 - y, size - 1 - x]: half the sums.
 
     ``L = low_re + i low_im`` (``real``: ``low_im`` is not read, a round PSF's spectrum
     is real); ``waves_re + i waves_im`` holds e^{i k[b] j d} (shape (k.size, size)). The sum
@@ -558,7 +558,9 @@ def _low_image(low_re, low_im, real, k, count, waves_re, waves_im, shift_x, shif
     them to one thread per call cost more than the products."""
     size = image.shape[0]
     rows = low_re.shape[0]
-    # the columns summed: all, or the half the mirror gives the rest of
+    # the columns summed: all, or the half the mirror gives the rest of (a complex
+    # spectrum's sum has no such symmetry)
+    mirror = mirror and real
     cols = (size + 1) // 2 if mirror else size
     # e^{i k (x d - shift)} = e^{i k x d} e^{-i k shift}, as cos and sin, [b, x]
     cx = np.empty((k.size, cols))
