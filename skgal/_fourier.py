@@ -61,6 +61,7 @@ from collections import OrderedDict
 import numpy as np
 from numba import njit
 
+from ._allocator import keep_heap_slack
 from ._hankel import hankel_table, table_at_log, table_value
 from ._profile import HZ_DIVISOR, sersic_b
 
@@ -2212,6 +2213,8 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
     (benchmarks/bench_psf_tolerance.py); tests/test_psf.py holds it to the promise
     where the bounds are tightest.
     """
+    # the route's arrays, freed each galaxy, kept off the kernel (see skgal._allocator)
+    keep_heap_slack()
     d = float(pixel_scale)
     box = 1.0 if sampling == "pixel" else 0.0  # the pixel's sinc, or none
     size = int(image_size)
