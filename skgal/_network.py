@@ -18,7 +18,7 @@ from ._heads import GaussianHead, gaussian_nll_loss  # noqa: E402,F401  (the old
 
 def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_size=2,
                   dense_units=128, dropout=0.3, learning_rate=1e-3, decay_steps=None,
-                  head=None, spaces=(("affine", 0.0, 1.0),)):
+                  head=None, spaces=(("affine", 0.0, 1.0),), steps_per_execution=1):
     """Build and compile the network for inputs of ``input_shape``.
 
     Parameters
@@ -48,6 +48,9 @@ def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_s
         The distribution head (``GaussianHead()`` when None).
     spaces : sequence of (kind, a, b), default=(("affine", 0, 1),)
         One per target: how the head maps it to its latent space (see ``_heads``).
+    steps_per_execution : int, default=1
+        Batches per call of Keras's compiled training step (see
+        ``ProbabilisticQRegressor``).
 
     Returns
     -------
@@ -79,5 +82,6 @@ def build_network(input_shape, *, mean, variance, filters=(16, 32, 48), kernel_s
     rate = float(learning_rate)
     if decay_steps:
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=int(decay_steps))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=head.loss(spaces))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate), loss=head.loss(spaces),
+                  steps_per_execution=int(steps_per_execution))
     return model

@@ -68,12 +68,15 @@ def test_fresh_training_does_not_depend_on_the_number_of_workers(source):
     recording = RecordingSource(source.simulator, targets=source.targets, steps_per_epoch=3)
     X_val, y_val = source.batch((1234, 0, 0), 48)
     predictions = []
-    for workers in (1, 3):
+    # the workers, and the batches Keras trains on a call (3 a epoch, 2 a call: a call's
+    # remainder too), change nothing
+    for workers, per_call in ((1, 1), (3, 2)):
         RecordingSource.keys = []
         recording.keys = RecordingSource.keys
         reg = ProbabilisticQRegressor(epochs=3, batch_size=8, random_state=0, workers=workers,
                                       training_source=recording, head="bounded_mixture",
-                                      n_components=2).fit(X_val, y_val)
+                                      n_components=2,
+                                      steps_per_execution=per_call).fit(X_val, y_val)
         predictions.append(reg.predict(X_val))
         seeds = {k[0] for k in recording.keys}
         assert len(seeds) == 1

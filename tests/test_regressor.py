@@ -68,6 +68,18 @@ def test_same_seed_same_predictions_other_seed_others(data, fitted):
     assert not np.array_equal(other.predict(X), fitted.predict(X))
 
 
+def test_batches_per_call_change_nothing_but_speed(data, fitted):
+    # `fitted` trains 6 batches an epoch, 8 a call (the default); one a call and four (a
+    # remainder of two) give the same network
+    X, y = data
+    assert fitted.model_.steps_per_execution == 8
+    for per_call in (1, 4):
+        other = ProbabilisticQRegressor(epochs=3, batch_size=16, random_state=0,
+                                        steps_per_execution=per_call).fit(X, y)
+        np.testing.assert_array_equal(other.predict(X), fitted.predict(X))
+        np.testing.assert_array_equal(other.history_["val_loss"], fitted.history_["val_loss"])
+
+
 def test_pickle_clone_and_joblib_round_trip(fitted, data, tmp_path):
     X, _ = data
     expected = fitted.predict(X, return_std=True)
