@@ -21,7 +21,6 @@ This module imports nothing from skgal.
 
 import ctypes
 import os
-import platform
 import threading
 
 #: glibc's mallopt parameter for the slack kept at a heap's top (malloc.h)
@@ -35,11 +34,11 @@ _state = {"done": False, "pad": None}
 
 def _mallopt():
     """glibc's ``mallopt``, or None where the C library is not glibc."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
+    try:  # glibc names itself here ("glibc 2.36"); platform.libc_ver() reads the binary
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return None
         return ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
+    except (ValueError, OSError, AttributeError):
         return None
 
 

@@ -142,10 +142,11 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         Threads that render the ``training_source``'s batches ahead of the training.
     steps_per_execution : int, default=8
         Batches Keras trains on in one call of its compiled training step: fewer trips
-        through Python, so training runs faster (1.3x on arrays and 1.1x on fresh
-        simulations on two cores here, ``benchmarks/bench_fresh.py``) and leaves the
-        rendering threads more of the interpreter. The weights are the same for any
-        value; per-batch callbacks are called every ``steps_per_execution`` batches.
+        through Python (on two cores here training on arrays ran 1.05-1.3x faster than
+        with 1, training on fresh simulations about as fast;
+        ``benchmarks/bench_fresh.py --steps-per-execution 1 8``). The weights are the
+        same for any value; per-batch callbacks are called every ``steps_per_execution``
+        batches.
     image_shape : tuple of int, default=None
         ``(H, W, C)`` (or ``(H, W)``) of the images when ``X`` comes flattened to
         2-D. Without it a 2-D ``X`` is tabular data, handled by the dense layers alone.

@@ -72,3 +72,13 @@ def test_glibcs_mallopt_is_found_on_linux():
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("not glibc")
     assert _allocator._mallopt() is not None
+
+
+def test_another_c_library_is_left_alone(monkeypatch):
+    def confstr(name):
+        raise ValueError("unrecognized configuration name")
+
+    monkeypatch.setattr(_allocator.os, "confstr", confstr)
+    assert _allocator._mallopt() is None
+    monkeypatch.setattr(_allocator.os, "confstr", lambda name: "musl")
+    assert _allocator._mallopt() is None
