@@ -20,16 +20,13 @@ This module imports nothing from skgal.
 """
 
 import ctypes
+import functools
 import os
-import threading
 
 #: glibc's mallopt parameter for the slack kept at a heap's top (malloc.h)
 M_TOP_PAD = -2
 #: the slack asked for by default, bytes
 DEFAULT_TOP_PAD = 64 * 2**20
-
-_lock = threading.Lock()
-_state = {"done": False, "pad": None}
 
 
 def _mallopt():
@@ -59,6 +56,7 @@ def _wanted_pad():
     return pad or None
 
 
+@functools.cache  # once per process (two threads asking at once ask glibc twice: harmless)
 def keep_heap_slack():
     """Ask glibc to keep slack at the top of its heaps (see the module's docstring).
 
@@ -71,14 +69,9 @@ def keep_heap_slack():
         The slack set, bytes, or None where nothing was set (not glibc, the environment's
         choice, or glibc refused).
     """
-    if _state["done"]:
-        return _state["pad"]
-    with _lock:
-        if not _state["done"]:
-            pad = _wanted_pad()
-            mallopt = _mallopt() if pad is not None else None
-            if mallopt is not None:
-                mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-                _state["pad"] = pad if mallopt(M_TOP_PAD, pad) == 1 else None
-            _state["done"] = True
-    return _state["pad"]
+    pad = _wanted_pad()
+    mallopt = _mallopt() if pad is not None else None
+    if mallopt is None:
+        return None
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return pad if mallopt(M_TOP_PAD, pad) == 1 else None

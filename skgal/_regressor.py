@@ -39,8 +39,8 @@ class _SourceBatches(keras.utils.PyDataset):
     def __init__(self, source, batch_size, seed, workers):
         super().__init__(workers=workers, use_multiprocessing=False,
                          max_queue_size=max(2 * workers, 2))
-        # rendering threads beside TensorFlow's: their arrays kept off the kernel (11-21%
-        # faster on the two cores here; see skgal._allocator)
+        # rendering threads beside TensorFlow's: their arrays kept off the kernel (the
+        # fresh fit about 12% faster on the two cores here; see skgal._allocator)
         keep_heap_slack()
         self.source, self.batch_size, self.seed = source, batch_size, seed
         self.epoch, self._begun = 0, False

@@ -7,28 +7,20 @@ from skgal import _allocator
 
 @pytest.fixture
 def fresh_state(monkeypatch):
-    # a process that has not asked yet, with a recording mallopt
-    monkeypatch.setattr(_allocator, "_state", {"done": False, "pad": None})
+    # a process that has not asked yet, with a recording mallopt (a plain function takes
+    # the argtypes and restype that ctypes' would)
+    _allocator.keep_heap_slack.cache_clear()
     calls = []
 
     def mallopt(param, value):
         calls.append((param, value))
         return 1
 
-    monkeypatch.setattr(_allocator, "_mallopt", lambda: _Recorder(mallopt))
+    monkeypatch.setattr(_allocator, "_mallopt", lambda: mallopt)
     monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)
     monkeypatch.delenv("SKGAL_MALLOC_TOP_PAD", raising=False)
-    return calls
-
-
-class _Recorder:
-    """A stand-in for ctypes' function: callable, with settable argtypes and restype."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def __call__(self, *args):
-        return self.function(*args)
+    yield calls
+    _allocator.keep_heap_slack.cache_clear()
 
 
 def test_the_default_slack_is_asked_for_once(fresh_state):
@@ -42,7 +34,7 @@ def test_the_environment_sets_or_declines_the_slack(fresh_state, monkeypatch):
     assert _allocator.keep_heap_slack() == 1048576
     assert fresh_state == [(_allocator.M_TOP_PAD, 1048576)]
     for env in ({"SKGAL_MALLOC_TOP_PAD": "0"}, {"MALLOC_TOP_PAD_": "4096"}):
-        monkeypatch.setattr(_allocator, "_state", {"done": False, "pad": None})
+        _allocator.keep_heap_slack.cache_clear()
         monkeypatch.delenv("SKGAL_MALLOC_TOP_PAD", raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -59,9 +51,9 @@ def test_a_bad_slack_names_the_variable(fresh_state, monkeypatch, value):
 
 
 def test_a_refusal_or_another_libc_sets_nothing(fresh_state, monkeypatch):
-    monkeypatch.setattr(_allocator, "_mallopt", lambda: _Recorder(lambda p, v: 0))
+    monkeypatch.setattr(_allocator, "_mallopt", lambda: lambda param, value: 0)
     assert _allocator.keep_heap_slack() is None
-    monkeypatch.setattr(_allocator, "_state", {"done": False, "pad": None})
+    _allocator.keep_heap_slack.cache_clear()
     monkeypatch.setattr(_allocator, "_mallopt", lambda: None)
     assert _allocator.keep_heap_slack() is None
 
