@@ -26,7 +26,11 @@ Usage::
 
     python benchmarks/bench_fresh.py [--steps 100] [--epochs 3] [--rounds 2]
         [--workers 1 2] [--projection random] [--sampling pixel] [--conditions ground]
-        [--steps-per-execution 1 8]
+        [--steps-per-execution 1 8] [--pixel-tolerance promise noise]
+
+``--pixel-tolerance`` (with ``--conditions``): the render's aim, each value timed in every
+round: ``promise`` (the accuracy promise, the default) or ``noise`` (1e-3 of an empty
+pixel's noise, ``forward_model(pixel_tolerance="noise")``).
 """
 
 import argparse
@@ -56,12 +60,19 @@ def main():
                         help="the regressor's steps_per_execution: each value trains on "
                              "arrays and fresh in every round (8, the default; 1 is "
                              "Keras's own default)")
+    parser.add_argument("--pixel-tolerance", nargs="+", default=["promise"],
+                        choices=["promise", "noise"],
+                        help="with --conditions: the render's aim, each value timed in "
+                             "every round")
     args = parser.parse_args()
+    tolerances = args.pixel_tolerance if args.conditions is not None else ["promise"]
 
     sim = SersicGalaxySimulator(sampling=args.sampling)
     if args.conditions is not None:  # PSF, noise and photometry; one view per galaxy
-        model = observing_conditions(args.conditions).forward_model(random_state=0)
-        source = FreshSimulations(model, steps_per_epoch=args.steps)
+        sources = {tol: FreshSimulations(observing_conditions(args.conditions).forward_model(
+            random_state=0, pixel_tolerance=None if tol == "promise" else tol),
+            steps_per_epoch=args.steps) for tol in tolerances}
+        source = sources[tolerances[0]]
     elif args.projection == "random":  # one of the four views per galaxy, rendered alone
         source = FreshSimulations(sim, steps_per_epoch=args.steps,
                                   inclination_choices=(0, 30, 60, 90))
@@ -69,6 +80,8 @@ def main():
         model = Pipeline([("simulate", sim),
                           ("project", ProjectionSelector("fixed", inclination=90))])
         source = FreshSimulations(model, steps_per_epoch=args.steps)
+    if args.conditions is None:
+        sources = {"promise": source}
     batch = 32
     n_train = args.steps * batch
     X_val, y_val = source.batch((999, 0, 0), 512)
@@ -80,7 +93,7 @@ def main():
           flush=True)
     keys = [(0, epoch, index) for epoch in range(args.epochs) for index in range(args.steps)]
 
-    def renders(workers):
+    def renders(workers, source):
         # as many batches of the same size as the fresh fit's (other galaxies: the fit
         # keys them by a seed of its own), rendered alone, each worker a batch at a time
         tic = time.perf_counter()
@@ -105,24 +118,32 @@ def main():
             ProbabilisticQRegressor(validation_split=0.0, **common).fit(X_train, y_train)
             arrays = keep(("arrays", spe), n_train * args.epochs / (time.perf_counter() - tic))
             line += f"{tag} arrays {arrays:6.0f} img/s"
+            for tol, src in sources.items():
+                at = f" [{tol}]" if len(sources) > 1 else ""
+                for w in args.workers:
+                    tic = time.perf_counter()
+                    ProbabilisticQRegressor(training_source=src, workers=w,
+                                            **common).fit(X_val, y_val)
+                    fresh = keep(("fresh", spe, w, tol),
+                                 n_train * args.epochs / (time.perf_counter() - tic))
+                    line += (f"; fresh{at}, {w} workers {fresh:6.0f} img/s "
+                             f"({fresh / arrays:.2f})")
+        for tol, src in sources.items():  # against the last arrays' rate of the round
+            at = f" [{tol}]" if len(sources) > 1 else ""
             for w in args.workers:
-                tic = time.perf_counter()
-                ProbabilisticQRegressor(training_source=source, workers=w,
-                                        **common).fit(X_val, y_val)
-                fresh = keep(("fresh", spe, w),
-                             n_train * args.epochs / (time.perf_counter() - tic))
-                line += f"; fresh, {w} workers {fresh:6.0f} img/s ({fresh / arrays:.2f})"
-        for w in args.workers:  # against the last arrays' rate of the round
-            alone = keep(("renders", w), renders(w))
-            line += f"; renders, {w} threads {alone:6.0f} img/s ({alone / arrays:.2f})"
+                alone = keep(("renders", w, tol), renders(w, src))
+                line += f"; renders{at}, {w} threads {alone:6.0f} img/s ({alone / arrays:.2f})"
         print(line, flush=True)
     for spe in args.steps_per_execution:
         base = best[("arrays", spe)]
-        print(f"best (steps_per_execution={spe}): arrays {base:.0f} img/s; " + "; ".join(
-            f"fresh, {w} workers {best[('fresh', spe, w)]:.0f} img/s "
-            f"({best[('fresh', spe, w)] / base:.2f} of arrays); renders, {w} threads "
-            f"{best[('renders', w)]:.0f} img/s ({best[('renders', w)] / base:.2f} of arrays)"
-            for w in args.workers))
+        for tol in sources:
+            print(f"best (steps_per_execution={spe}, pixel_tolerance={tol}): arrays "
+                  f"{base:.0f} img/s; " + "; ".join(
+                      f"fresh, {w} workers {best[('fresh', spe, w, tol)]:.0f} img/s "
+                      f"({best[('fresh', spe, w, tol)] / base:.2f} of arrays); renders, {w} "
+                      f"threads {best[('renders', w, tol)]:.0f} img/s "
+                      f"({best[('renders', w, tol)] / base:.2f} of arrays)"
+                      for w in args.workers))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ add about a microsecond a call.
 
 Usage::
 
-    python benchmarks/route_profile.py [--galaxies 512] [--seed 1]
+    python benchmarks/route_profile.py [--galaxies 512] [--seed 1] [--pixel-tolerance noise]
+
+``--pixel-tolerance noise`` renders at 1e-3 of the noise's empty-pixel sigma (the
+simulator's ``pixel_tolerance``, as ``forward_model(pixel_tolerance="noise")`` sets it)
+instead of the accuracy promise.
 """
 
 import argparse
@@ -35,17 +39,21 @@ from numba.core.registry import CPUDispatcher
 import skgal._fourier as fourier
 import skgal._hankel as hankel
 from skgal import CCDNoise, MoffatPSF, SersicGalaxySimulator
+from skgal._conditions import noise_tolerance
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--galaxies", type=int, default=512)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pixel-tolerance", choices=["promise", "noise"], default="promise")
     args = parser.parse_args()
 
-    sim = SersicGalaxySimulator(output="flux", psf=MoffatPSF(3.0, 3.0),
-                                inclinations="isotropic", position_angle="uniform", n_jobs=1)
     noise = CCDNoise(sky_level=10.0, gain=4.0, read_noise=5.0, random_state=0)
+    tolerance = None if args.pixel_tolerance == "promise" else noise_tolerance(noise)
+    sim = SersicGalaxySimulator(output="flux", psf=MoffatPSF(3.0, 3.0),
+                                inclinations="isotropic", position_angle="uniform", n_jobs=1,
+                                pixel_tolerance=tolerance)
     X, _ = sim.sample(args.galaxies, random_state=args.seed)
     noise.transform(sim.transform(X))  # compile, and build the lattices' kernels
 
@@ -100,6 +108,7 @@ def main():
             setattr(module, name, function)
 
     n = args.galaxies
+    print(f"pixel_tolerance={tolerance}")
     print(f"{n} galaxies, one thread: render {render / n * 1e3:.3f} ms an image, "
           f"CCD noise {noised / n * 1e3:.3f} ms")
     print(f"{'in the render':32s} {'ms/image':>9s} {'share':>6s} {'calls/image':>12s}")

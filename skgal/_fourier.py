@@ -78,6 +78,9 @@ PEAK_TOL = 1e-7
 #: with a PSF that is not round, the first pass that measures the peak (its error is below
 #: ~1e-5 of the peak)
 SCOUT_TOL = 1e-3
+#: with ``pixel_tol``: the loosest aim, as a fraction of the face-on central brightness
+#: (the likelihood fit's renders go to 1e-2; a galaxy this faint is lost in the noise)
+MAX_PIXEL_TOL = 1e-3
 #: pixels on a side of the patch around the galaxy's centre that that pass draws
 SCOUT_PATCH = 8
 #: with a round PSF the peak is first estimated by a quadrature (:func:`_peak_guess`;
@@ -2190,7 +2193,8 @@ def peak_estimate(galaxy, table, grids, size, d, box):
 
 def render_psf(intensity, effective_radius, sersic_index, flattening, inclination,
                position_angle, x_offset, y_offset, *, psf, image_size, pixel_scale,
-               sampling="pixel", grids=None, tol=TOL, sersic_constant=None):
+               sampling="pixel", grids=None, tol=TOL, sersic_constant=None,
+               pixel_tol=None):
     """Pixel means (or centre values) of the PSF-convolved image, one per row.
 
     Arguments as :func:`skgal._render.render_flux` (offsets in pixels), and
@@ -2212,6 +2216,11 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
     1-6x faster than ``TOL``
     (benchmarks/bench_psf_tolerance.py); tests/test_psf.py holds it to the promise
     where the bounds are tightest.
+
+    ``pixel_tol`` (with ``tol="peak"``): the error aimed at in a pixel, in the images'
+    unit, instead of ``PEAK_TOL`` of the peak, for images whose noise dwarfs it (the
+    simulator's ``pixel_tolerance``). No peak estimate is needed. The aim, as a fraction
+    of the face-on central brightness, is kept between ``TOL`` and ``MAX_PIXEL_TOL``.
     """
     # the route's arrays, freed each galaxy, kept off the kernel (see skgal._allocator)
     keep_heap_slack()
@@ -2231,7 +2240,9 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             central = ie * math.exp(b) * SQRT2PI * q * re / HZ_DIVISOR  # face-on, centre
             # one Hankel table for every pass, reaching the PSF's whole transform
             table = hankel_table(n, _table_reach(re, grids.kmax, d), b)
-            if grids.round:
+            if pixel_tol is not None:  # an absolute aim: no peak to estimate
+                galaxy_tol = min(max(pixel_tol / central, TOL), MAX_PIXEL_TOL)
+            elif grids.round:
                 # the peak estimated by a quadrature at the pixel nearest the centre,
                 # and checked below against the image drawn
                 guess, _ = peak_estimate(galaxy, table, grids, size, d, box)
@@ -2257,7 +2268,7 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
                                                      d * box))
                 image = _render_galaxy(galaxy, psf, size, d, box, grids, galaxy_tol, kmax,
                                        table, b)
-                if not grids.round:
+                if not grids.round or pixel_tol is not None:  # nothing to check
                     break
                 # the image's pixels err by at most galaxy_tol of the central brightness,
                 # so its peak is at least its maximum less that: an estimate above it

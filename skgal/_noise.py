@@ -84,6 +84,23 @@ class _NoiseStep(ImageStep):
         """``fit(X).transform(X, seeds)``: the step learns nothing."""
         return self.fit(X).transform(X, seeds)
 
+    def empty_pixel_sigma(self):
+        """The noise's standard deviation in a pixel with no light, in the images' unit.
+
+        No pixel's noise is smaller, so an error far below it is lost in every pixel
+        (a render's ``pixel_tolerance`` can be set by it). ``None`` where the level
+        depends on the image.
+
+        Returns
+        -------
+        float or None
+        """
+        self._validate_params()
+        return self._empty_pixel_sigma()
+
+    def _empty_pixel_sigma(self):
+        return float(self.sigma)
+
 
 class CCDNoise(_NoiseStep):
     """Photon noise from the galaxy and the sky, and read noise, as a CCD records them.
@@ -163,8 +180,11 @@ class CCDNoise(_NoiseStep):
             if self.read_noise > 0:  # normal(0, 0) is 0: the same images without the draw
                 electrons = electrons + rng.normal(0.0, self.read_noise, X[k].shape)
             out[k] = electrons / gain - self.sky_level
-        sigma = np.sqrt(self.sky_level / gain + (self.read_noise / gain) ** 2)
-        return out, np.full(X.shape[0], sigma)
+        return out, np.full(X.shape[0], self._empty_pixel_sigma())
+
+    def _empty_pixel_sigma(self):
+        gain = float(self.gain)
+        return float(np.sqrt(self.sky_level / gain + (self.read_noise / gain) ** 2))
 
 
 class GaussianSNRNoise(_NoiseStep):
@@ -214,6 +234,9 @@ class GaussianSNRNoise(_NoiseStep):
         if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
             raise ValueError(f"snr must be > 0, as a pair with 0 < min <= max; got {self.snr!r}")
         return lo, hi
+
+    def _empty_pixel_sigma(self):
+        return None  # each image's own: sqrt(sum I^2) / nu
 
     def draw(self, X, seeds=None):
         """Noisy images and each galaxy's noise levels.

@@ -28,6 +28,41 @@ def _position_angle(value):
             f"--position-angle takes an angle in degrees or 'uniform'; got {value}") from None
 
 
+def _pixel_tolerance_option(value):
+    if value in ("promise", "noise"):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"--pixel-tolerance takes promise, noise or a number > 0; got {value}")
+    return number
+
+
+def _pixel_tolerance(args, noise):
+    """The simulator's pixel_tolerance from --pixel-tolerance and the model's noise step.
+
+    Unset, ``train`` takes "noise" where the noise has a fixed level, and ``simulate``
+    the promise (None)."""
+    from ._conditions import noise_tolerance
+
+    value = args.pixel_tolerance
+    if value is None:
+        if args.command != "train" or noise is None or not noise.empty_pixel_sigma():
+            return None
+        value = "noise"
+    if value == "promise":
+        return None
+    if value == "noise":
+        if noise is None:
+            raise ValueError("--pixel-tolerance noise needs noise (--noise ccd, or "
+                             "--conditions ground or space)")
+        return noise_tolerance(noise)
+    return value
+
+
 def _psf(args):
     from ._psf import GaussianPSF, ImagePSF, MoffatPSF
 
@@ -90,6 +125,7 @@ def _model(args):
             raise ValueError(f"--conditions sets the PSF, noise and photometry; drop "
                              f"{', '.join(chosen)} or --conditions")
         conditions = observing_conditions(args.conditions)
+        tolerance = _pixel_tolerance(args, conditions.noise)
         incl = args.inclinations
         model = conditions.forward_model(
             image_size=args.image_size,
@@ -97,7 +133,7 @@ def _model(args):
             or args.conditions == "ideal" else "isotropic",
             position_angle=_position_angle(args.position_angle)
             if args.position_angle != "0" or args.conditions == "ideal" else "uniform",
-            max_offset=args.max_offset)
+            max_offset=args.max_offset, pixel_tolerance=tolerance)
         model.steps[0][1].set_params(sampling=args.sampling)
         model = model if len(model.steps) > 1 else model.steps[0][1]
         return model, f" ({conditions.description})"
@@ -108,7 +144,8 @@ def _model(args):
         image_size=args.image_size, pixel_scale=args.pixel_scale,
         inclinations=_inclinations(args.inclinations), sampling=args.sampling,
         position_angle=_position_angle(args.position_angle), max_offset=args.max_offset,
-        psf=_psf(args), output="flux" if observed else args.output)
+        psf=_psf(args), output="flux" if observed else args.output,
+        pixel_tolerance=_pixel_tolerance(args, dict(steps).get("noise")))
     model = Pipeline([("render", simulator)] + steps) if observed else simulator
     return model, ""
 
@@ -319,6 +356,12 @@ def _add_forward_model_options(parser):
     noise.add_argument("--read-noise", type=float, default=0.0, help="electrons")
     noise.add_argument("--snr", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                        help="signal-to-noise range, drawn log-uniform per galaxy")
+    psf.add_argument("--pixel-tolerance", type=_pixel_tolerance_option, default=None,
+                     help="the render's allowed error in a pixel: promise (1e-3 relative "
+                          "for every pixel above 1e-4 of the peak), noise (1e-3 of an "
+                          "empty pixel's noise: about twice as fast) or a number in the "
+                          "images' unit. Default: noise for train where the noise has a "
+                          "fixed level, promise otherwise")
     parser.add_argument("--output", choices=("magnitude", "flux"), default="magnitude")
     parser.add_argument("--magnitudes", choices=("log", "asinh"), default=None,
                         help="magnitude kind (default: log, or asinh with noise)")

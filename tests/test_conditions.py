@@ -70,3 +70,63 @@ def test_simulate_by_conditions(tmp_path, capsys):
     assert main(["simulate", "--n-galaxies", "2", "--out", str(tmp_path / "x.h5"),
                  "--conditions", "ground", "--psf", "gaussian", "--quiet"]) == 2
     assert "--conditions sets the PSF" in capsys.readouterr().err
+
+
+def test_a_pixel_tolerance_tied_to_the_noise():
+    from skgal import CCDNoise, GaussianNoise, GaussianSNRNoise
+
+    ground = observing_conditions("ground")
+    sigma = math.sqrt(ground.noise.sky_level / ground.noise.gain)
+    assert ground.noise.empty_pixel_sigma() == pytest.approx(sigma)
+    render = ground.forward_model(image_size=16, pixel_tolerance="noise")["render"]
+    assert render.pixel_tolerance == pytest.approx(1e-3 * sigma)
+    assert ground.forward_model(image_size=16)["render"].pixel_tolerance is None
+    assert ground.forward_model(image_size=16, pixel_tolerance=0.5)["render"] \
+        .pixel_tolerance == 0.5
+    space = observing_conditions("space")
+    assert space.forward_model(pixel_tolerance="noise")["render"].pixel_tolerance == \
+        pytest.approx(1e-3 * space.noise.sigma)
+    # the level of an empty pixel, which no pixel's noise is below
+    assert CCDNoise(sky_level=150.0, gain=2.0, read_noise=4.0).empty_pixel_sigma() == \
+        pytest.approx(math.sqrt(150 / 2 + 4))
+    assert GaussianNoise(sigma=0.5).empty_pixel_sigma() == 0.5
+    assert GaussianSNRNoise().empty_pixel_sigma() is None
+    with pytest.raises(ValueError, match="'ideal' conditions have no noise"):
+        observing_conditions("ideal").forward_model(pixel_tolerance="noise")
+    with pytest.raises(ValueError, match="pixel_tolerance must be .* got 'loose'"):
+        ground.forward_model(pixel_tolerance="loose")
+
+
+def test_the_command_line_ties_the_tolerance_to_the_noise(tmp_path, capsys):
+    from skgal.cli import _model, build_parser
+
+    def model(*argv):
+        args = build_parser().parse_args(list(argv) + ["--out", "x"])
+        args.sky_level = args.sky_level or 0.0
+        args.snr = args.snr or (10.0, 100.0)
+        built, _ = _model(args)
+        return built["render"] if hasattr(built, "steps") else built
+
+    sigma = observing_conditions("ground").noise.empty_pixel_sigma()
+    # train defaults to the noise's tolerance, simulate to the promise
+    assert model("train", "--conditions", "ground").pixel_tolerance == \
+        pytest.approx(1e-3 * sigma)
+    assert model("simulate", "--n-galaxies", "1", "--conditions", "ground") \
+        .pixel_tolerance is None
+    assert model("train", "--conditions", "ground", "--pixel-tolerance", "promise") \
+        .pixel_tolerance is None
+    assert model("train", "--psf", "moffat", "--psf-fwhm", "3", "--noise", "ccd",
+                 "--sky-level", "100", "--pixel-tolerance", "0.2").pixel_tolerance == 0.2
+    assert model("simulate", "--n-galaxies", "1", "--psf", "moffat", "--psf-fwhm", "3",
+                 "--noise", "ccd", "--sky-level", "100", "--pixel-tolerance", "noise") \
+        .pixel_tolerance == pytest.approx(1e-2)
+    # no noise of a fixed level: train keeps the promise, an explicit "noise" is refused
+    assert model("train", "--psf", "moffat", "--psf-fwhm", "3", "--noise", "snr") \
+        .pixel_tolerance is None
+    out = str(tmp_path / "x.h5")
+    assert main(["simulate", "--n-galaxies", "1", "--out", out, "--psf", "moffat",
+                 "--psf-fwhm", "3", "--noise", "snr", "--pixel-tolerance", "noise"]) == 2
+    assert "a level set by each image" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["simulate", "--n-galaxies", "1", "--out", out, "--pixel-tolerance", "-1"])
+    assert "promise, noise or a number > 0; got -1" in capsys.readouterr().err

@@ -930,3 +930,46 @@ def test_low_image_sums_a_lattice_at_the_pixels(size, mirror):
                          + k[None, :, None, None] * pos[None, None, None, :]))
     expected = 0.25 + 0.3 * np.real(np.einsum("a,ab,abyx->yx", row_weight, low, phase))
     np.testing.assert_allclose(image, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("psf", [MoffatPSF(6.0, 2.0), GaussianPSF(2.5),
+                                 ImagePSF(_gaussian_samples(), 1.0)])
+@pytest.mark.parametrize("pixel_tolerance", [1e-6, 1e-4])
+def test_a_pixel_tolerance_bounds_every_pixels_error(psf, pixel_tolerance):
+    # An absolute aim (the simulator's pixel_tolerance, for images whose noise dwarfs
+    # it): against the engine at its tightest setting (which the quadratures above
+    # check), no pixel errs by more than it, the heavy-winged Moffat included; and the
+    # loose images do differ, so the aim is used. A faint galaxy (the third) is held to
+    # MAX_PIXEL_TOL of its face-on central brightness instead, a tighter aim.
+    from skgal._fourier import MAX_PIXEL_TOL, TOL, _Grids, render_psf
+
+    galaxies = np.array([[1.0, 5.0, 2.0, 0.2, 60.0, 30.0, 0.0, 0.0],
+                         [0.5, 30.0, 2.0, 0.5, 85.0, 10.0, 1.3, -0.4],
+                         [1e-4, 12.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0],
+                         [0.8, 8.0, 1.0, 0.3, 30.0, 100.0, 0.0, 0.0]])
+    grids = _Grids(psf, 1.0)
+    kwargs = dict(psf=psf, image_size=32, pixel_scale=1.0, grids=grids)
+    exact = render_psf(*galaxies.T, tol=TOL, **kwargs)
+    loose = render_psf(*galaxies.T, tol="peak", pixel_tol=pixel_tolerance, **kwargs)
+    ie, re, n, q = galaxies[:, :4].T
+    central = ie * np.exp(sersic_b(n)) * np.sqrt(2 * np.pi) * q * re / 1.177
+    aim = np.minimum(pixel_tolerance, MAX_PIXEL_TOL * central)
+    errors = np.abs(loose - exact).max(axis=(1, 2))
+    assert np.all(errors <= aim), errors / aim
+    assert errors.max() > 0.0
+
+
+def test_a_pixel_tolerance_is_a_simulator_parameter():
+    psf = MoffatPSF(3.0, 3.0)
+    table = np.array([[0.5, 10.0, 1.0, 0.4, 70.0, 20.0]])
+    exact = SersicGalaxySimulator(image_size=16, psf=psf, output="flux").transform(table)
+    loose = SersicGalaxySimulator(image_size=16, psf=psf, output="flux",
+                                  pixel_tolerance=1e-4).transform(table)
+    assert 0.0 < np.abs(loose - exact).max() <= 1e-4
+    # without a PSF the line-of-sight engine is within any tolerance: it is unused
+    plain = [SersicGalaxySimulator(image_size=16, output="flux", pixel_tolerance=tol)
+             .transform(table) for tol in (None, 1.0)]
+    np.testing.assert_array_equal(*plain)
+    for bad in (0.0, -1e-3):
+        with pytest.raises(ValueError, match="pixel_tolerance"):
+            SersicGalaxySimulator(psf=psf, pixel_tolerance=bad).transform(table)
