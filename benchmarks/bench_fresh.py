@@ -27,10 +27,14 @@ Usage::
     python benchmarks/bench_fresh.py [--steps 100] [--epochs 3] [--rounds 2]
         [--workers 1 2] [--projection random] [--sampling pixel] [--conditions ground]
         [--steps-per-execution 1 8] [--pixel-tolerance promise noise]
+        [--kinds threads processes]
 
 ``--pixel-tolerance`` (with ``--conditions``): the render's aim, each value timed in every
 round: ``promise`` (the accuracy promise, the default) or ``noise`` (1e-3 of an empty
-pixel's noise, ``forward_model(pixel_tolerance="noise")``).
+pixel's noise, ``forward_model(pixel_tolerance="noise")``). ``--kinds threads processes``:
+the workers as threads (the default) or processes (``use_multiprocessing=True``, and
+``BatchProcesses`` for the renders alone, started and warmed before their timing; the
+fresh fit's time includes starting its processes, about a second or two).
 """
 
 import argparse
@@ -42,7 +46,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from skgal import (FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
+from skgal import (BatchProcesses, FreshSimulations, ProbabilisticQRegressor, ProjectionSelector,  # noqa: E402
                    SersicGalaxySimulator, observing_conditions)
 
 
@@ -64,6 +68,9 @@ def main():
                         choices=["promise", "noise"],
                         help="with --conditions: the render's aim, each value timed in "
                              "every round")
+    parser.add_argument("--kinds", nargs="+", default=["threads"],
+                        choices=["threads", "processes"],
+                        help="the workers: threads, processes, or both in every round")
     args = parser.parse_args()
     tolerances = args.pixel_tolerance if args.conditions is not None else ["promise"]
 
@@ -93,14 +100,24 @@ def main():
           flush=True)
     keys = [(0, epoch, index) for epoch in range(args.epochs) for index in range(args.steps)]
 
-    def renders(workers, source):
+    def renders(workers, source, kind):
         # as many batches of the same size as the fresh fit's (other galaxies: the fit
         # keys them by a seed of its own), rendered alone, each worker a batch at a time
-        tic = time.perf_counter()
-        with ThreadPoolExecutor(workers) as pool:
-            for _ in pool.map(lambda key: source.batch(key, batch), keys):
-                pass
-        return n_train * args.epochs / (time.perf_counter() - tic)
+        processes = None
+        if kind == "processes":  # started, and their lattices built, before the timing
+            processes = BatchProcesses(source, workers)
+            list(ThreadPoolExecutor(workers).map(
+                lambda i: processes.batch((997, 0, i), batch), range(4 * workers)))
+            source = processes
+        try:
+            tic = time.perf_counter()
+            with ThreadPoolExecutor(workers) as pool:
+                for _ in pool.map(lambda key: source.batch(key, batch), keys):
+                    pass
+            return n_train * args.epochs / (time.perf_counter() - tic)
+        finally:
+            if processes is not None:
+                processes.close()
 
     best = {}
 
@@ -120,30 +137,35 @@ def main():
             line += f"{tag} arrays {arrays:6.0f} img/s"
             for tol, src in sources.items():
                 at = f" [{tol}]" if len(sources) > 1 else ""
-                for w in args.workers:
-                    tic = time.perf_counter()
-                    ProbabilisticQRegressor(training_source=src, workers=w,
-                                            **common).fit(X_val, y_val)
-                    fresh = keep(("fresh", spe, w, tol),
-                                 n_train * args.epochs / (time.perf_counter() - tic))
-                    line += (f"; fresh{at}, {w} workers {fresh:6.0f} img/s "
-                             f"({fresh / arrays:.2f})")
+                for kind in args.kinds:
+                    for w in args.workers:
+                        tic = time.perf_counter()
+                        ProbabilisticQRegressor(
+                            training_source=src, workers=w,
+                            use_multiprocessing=kind == "processes", **common).fit(X_val, y_val)
+                        fresh = keep(("fresh", spe, w, tol, kind),
+                                     n_train * args.epochs / (time.perf_counter() - tic))
+                        line += (f"; fresh{at}, {w} {kind} {fresh:6.0f} img/s "
+                                 f"({fresh / arrays:.2f})")
         for tol, src in sources.items():  # against the last arrays' rate of the round
             at = f" [{tol}]" if len(sources) > 1 else ""
-            for w in args.workers:
-                alone = keep(("renders", w, tol), renders(w, src))
-                line += f"; renders{at}, {w} threads {alone:6.0f} img/s ({alone / arrays:.2f})"
+            for kind in args.kinds:
+                for w in args.workers:
+                    alone = keep(("renders", w, tol, kind), renders(w, src, kind))
+                    line += (f"; renders{at}, {w} {kind} {alone:6.0f} img/s "
+                             f"({alone / arrays:.2f})")
         print(line, flush=True)
     for spe in args.steps_per_execution:
         base = best[("arrays", spe)]
         for tol in sources:
-            print(f"best (steps_per_execution={spe}, pixel_tolerance={tol}): arrays "
-                  f"{base:.0f} img/s; " + "; ".join(
-                      f"fresh, {w} workers {best[('fresh', spe, w, tol)]:.0f} img/s "
-                      f"({best[('fresh', spe, w, tol)] / base:.2f} of arrays); renders, {w} "
-                      f"threads {best[('renders', w, tol)]:.0f} img/s "
-                      f"({best[('renders', w, tol)] / base:.2f} of arrays)"
-                      for w in args.workers))
+            for kind in args.kinds:
+                print(f"best (steps_per_execution={spe}, pixel_tolerance={tol}, {kind}): "
+                      f"arrays {base:.0f} img/s; " + "; ".join(
+                          f"fresh, {w} {kind} {best[('fresh', spe, w, tol, kind)]:.0f} img/s "
+                          f"({best[('fresh', spe, w, tol, kind)] / base:.2f} of arrays); "
+                          f"renders, {w} {kind} {best[('renders', w, tol, kind)]:.0f} img/s "
+                          f"({best[('renders', w, tol, kind)] / base:.2f} of arrays)"
+                          for w in args.workers))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ from ._profile import scale_height, sersic_b, sersic_emissivity, total_flux
 from ._psf import GaussianPSF, ImagePSF, MoffatPSF
 from ._projection import ProjectionSelector
 from ._simulator import SersicGalaxySimulator
-from ._sources import FreshSimulations
+from ._sources import BatchProcesses, FreshSimulations
 
 __all__ = [
     "AlignToMajorAxis",
+    "BatchProcesses",
     "CONDITIONS",
     "CCDNoise",
     "CorrelatedGaussianNoise",

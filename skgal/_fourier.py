@@ -81,6 +81,11 @@ SCOUT_TOL = 1e-3
 #: with ``pixel_tol``: the loosest aim, as a fraction of the face-on central brightness
 #: (the likelihood fit's renders go to 1e-2; a galaxy this faint is lost in the noise)
 MAX_PIXEL_TOL = 1e-3
+#: with ``pixel_tol``, an aim (of the face-on central brightness) at or above which the
+#: Hankel table is built by the coarser rule (within about 1e-10 of g(0), a coherent
+#: error that moves a pixel by at most about 1e-8 of the central brightness for the
+#: thesis's largest discs through a 1-pixel PSF), half the table's time
+LOOSE_TABLE_TOL = 1e-6
 #: pixels on a side of the patch around the galaxy's centre that that pass draws
 SCOUT_PATCH = 8
 #: with a round PSF the peak is first estimated by a quadrature (:func:`_peak_guess`;
@@ -2238,16 +2243,19 @@ def render_psf(intensity, effective_radius, sersic_index, flattening, inclinatio
             ie, re, n, q = galaxy[:4]
             b = sersic_b(n) if sersic_constant is None else float(sersic_constant[k])
             central = ie * math.exp(b) * SQRT2PI * q * re / HZ_DIVISOR  # face-on, centre
-            # one Hankel table for every pass, reaching the PSF's whole transform
-            table = hankel_table(n, _table_reach(re, grids.kmax, d), b)
-            if pixel_tol is not None:  # an absolute aim: no peak to estimate
-                galaxy_tol = min(max(pixel_tol / central, TOL), MAX_PIXEL_TOL)
-            elif grids.round:
+            # an absolute aim needs no peak to be estimated
+            galaxy_tol = None if pixel_tol is None \
+                else min(max(pixel_tol / central, TOL), MAX_PIXEL_TOL)
+            # one Hankel table for every pass, reaching the PSF's whole transform (by the
+            # coarser rule where the aim is far above its error)
+            table = hankel_table(n, _table_reach(re, grids.kmax, d), b,
+                                 galaxy_tol is not None and galaxy_tol >= LOOSE_TABLE_TOL)
+            if galaxy_tol is None and grids.round:
                 # the peak estimated by a quadrature at the pixel nearest the centre,
                 # and checked below against the image drawn
                 guess, _ = peak_estimate(galaxy, table, grids, size, d, box)
                 galaxy_tol = max(PEAK_TOL * PEAK_GUESS_SHARE * guess / central, TOL)
-            else:
+            elif galaxy_tol is None:
                 # the peak from the pixels around the galaxy's centre, where it is (the
                 # image is symmetric about it), by a first pass at SCOUT_TOL: a patch's
                 # maximum is never above the image's, and its pixels err by at most

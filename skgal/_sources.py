@@ -10,7 +10,10 @@ fixed validation set.
 Only numpy and the simulator here: no Keras.
 """
 
+import multiprocessing
 import numbers
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 from sklearn.base import clone
@@ -18,7 +21,7 @@ from sklearn.base import clone
 from ._simulator import SersicGalaxySimulator
 from ._table import ALL_COLUMNS, read_parameter_table
 
-__all__ = ["FreshSimulations"]
+__all__ = ["FreshSimulations", "BatchProcesses"]
 
 
 def check_targets(targets, allowed, where):
@@ -176,3 +179,73 @@ class FreshSimulations:
         return (f"FreshSimulations({self.simulator!r}, targets={self.targets!r}, "
                 f"steps_per_epoch={self.steps_per_epoch}, "
                 f"inclination_choices={self.inclination_choices!r})")
+
+
+#: the source a rendering process was given (each process holds its own copy)
+_PROCESS_SOURCE = None
+
+
+def _adopt_source(source):
+    global _PROCESS_SOURCE
+    _PROCESS_SOURCE = source
+
+
+def _process_batch(key, batch_size):
+    return _PROCESS_SOURCE.batch(key, batch_size)
+
+
+class BatchProcesses:
+    """A source's batches rendered in worker processes: ``batch(key, batch_size)`` as
+    the source's own, from any number of threads at once, each call waiting on one
+    process.
+
+    A render's Python (its plans and checks, the noise's generators, scikit-learn's
+    validation) holds the interpreter's lock, so two threads render only about 1.4x as
+    fast as one on two cores; two processes about 1.8x (benchmarks/bench_fresh.py
+    ``--kinds threads processes``). Each process gets a pickled copy of the source when it
+    starts, and a batch is a function of its key alone, so the batches are the ones the
+    source would give. The processes are started by a fork server (spawned where there
+    is none): a process running TensorFlow's threads cannot safely ``fork``. So, as with
+    any multiprocessing, a script that starts them needs Python's ``if __name__ ==
+    "__main__":`` guard. Use it as a context manager, or call :meth:`close`.
+
+    Parameters
+    ----------
+    source : FreshSimulations
+        Anything with ``batch(key, batch_size)`` that pickles.
+    processes : int
+        Worker processes, at least 1.
+    """
+
+    def __init__(self, source, processes):
+        if not (isinstance(processes, numbers.Integral) and processes >= 1):
+            raise ValueError(f"processes must be an integer >= 1; got {processes!r}")
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn")
+        self.source = source
+        self._pool = ProcessPoolExecutor(int(processes), mp_context=context,
+                                         initializer=_adopt_source, initargs=(source,))
+
+    def batch(self, key, batch_size):
+        """The source's batch ``key``, rendered by one of the processes."""
+        try:
+            return self._pool.submit(_process_batch, key, batch_size).result()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(
+                "a rendering process died (out of memory? a script without the "
+                "'if __name__ == \"__main__\":' guard?); render in threads instead "
+                "(use_multiprocessing=False)") from exc
+
+    def n_batches(self, batch_size):
+        return self.source.n_batches(batch_size)
+
+    def close(self):
+        """Stop the processes (batches not yet started are dropped)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

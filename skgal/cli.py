@@ -211,7 +211,8 @@ def _train(args):
     reg = ProbabilisticQRegressor(
         head=args.head, n_components=args.n_components, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate_schedule="cosine", recalibrate=True,
-        training_source=source, workers=args.workers, random_state=seed,
+        training_source=source, workers=args.workers,
+        use_multiprocessing=args.processes, random_state=seed,
         callbacks=callbacks)
     reg.fit(X_val, y_val)
     # the network, and the forward model whose images it takes (for new simulations)
@@ -409,7 +410,12 @@ def build_parser():
     tr.add_argument("--batch-size", type=int, default=32)
     tr.add_argument("--n-validation", type=int, default=1000,
                     help="galaxies in the fixed validation set")
-    tr.add_argument("--workers", type=int, default=1, help="rendering threads")
+    tr.add_argument("--workers", type=int, default=1,
+                    help="rendering threads (or processes, with --processes)")
+    tr.add_argument("--processes", action="store_true",
+                    help="render in worker processes instead of threads: faster renders "
+                         "(a render's Python holds the interpreter's lock), a few seconds "
+                         "to start them")
     tr.add_argument("--seed", type=int, default=0, help="random seed")
     tr.add_argument("--overwrite", action="store_true", help="replace an existing file")
     tr.add_argument("--quiet", action="store_true", help="no progress bar or summary")

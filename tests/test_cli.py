@@ -145,12 +145,13 @@ def test_train_on_fresh_simulations_in_one_command(tmp_path, capsys):
     args = ["train", "--out", str(out), "--image-size", "12", "--pixel-scale", "5",
             "--sampling", "center", "--inclinations", "isotropic", "--targets", "q",
             "inclination", "--epochs", "1", "--steps-per-epoch", "3", "--n-validation",
-            "32", "--n-components", "2"]
+            "32", "--n-components", "2", "--processes"]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "validation joint NLL" in printed and "inclination: NLL" in printed
     saved = joblib.load(out)
     assert saved["targets"] == ("q", "inclination")
+    assert saved["model"].use_multiprocessing  # rendered in worker processes
     images, _ = saved["forward_model"].fit_transform(saved["forward_model"].steps[0][1]
                                                      .sample(4, random_state=0)[0]), None
     dist = saved["model"].predict_distribution(images)

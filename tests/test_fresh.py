@@ -7,8 +7,8 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from skgal import (CCDNoise, FreshSimulations, ProjectionSelector, SersicGalaxySimulator,
-                   ToMagnitudes)
+from skgal import (BatchProcesses, CCDNoise, FreshSimulations, ProjectionSelector,
+                   SersicGalaxySimulator, ToMagnitudes)
 
 pytest.importorskip("tensorflow")
 from skgal import ProbabilisticQRegressor  # noqa: E402
@@ -85,6 +85,34 @@ def test_fresh_training_does_not_depend_on_the_number_of_workers(source):
     np.testing.assert_array_equal(predictions[0], predictions[1])
     assert reg.target_spaces_ == [("logit", 0.2, 1.0), ("logit", 0.0, 90.0)]
     assert set(reg.history_) == {"loss", "val_loss"} and len(reg.history_["loss"]) == 3
+
+
+class FailingSource(FreshSimulations):
+    """A source whose batch 1 fails (module level: a worker process imports it)."""
+
+    def batch(self, key, batch_size):
+        if key[-1] == 1:
+            raise ValueError(f"no batch {key}")
+        return super().batch(key, batch_size)
+
+
+def test_processes_render_the_batches_threads_would(source):
+    # worker processes (started by a fork server, as a process with TensorFlow's threads
+    # cannot safely fork) render the same batches: the same training run
+    X_val, y_val = source.batch((1234, 0, 0), 48)
+    fits = [ProbabilisticQRegressor(epochs=2, batch_size=8, random_state=0, workers=2,
+                                    training_source=source, use_multiprocessing=processes)
+            .fit(X_val, y_val).predict(X_val) for processes in (False, True)]
+    np.testing.assert_array_equal(*fits)
+    failing = FailingSource(source.simulator, targets=source.targets, steps_per_epoch=3)
+    with BatchProcesses(failing, 1) as processes:
+        np.testing.assert_array_equal(processes.batch((0, 0, 0), 4)[0],
+                                      source.batch((0, 0, 0), 4)[0])
+        assert processes.n_batches(4) == 3
+        with pytest.raises(ValueError, match=r"no batch \(0, 0, 1\)"):
+            processes.batch((0, 0, 1), 4)
+    with pytest.raises(ValueError, match="processes must be an integer >= 1; got 0"):
+        BatchProcesses(source, 0)
 
 
 def test_a_fresh_trained_regressor_is_an_ordinary_estimator(source):
