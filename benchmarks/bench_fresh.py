@@ -34,7 +34,7 @@ round: ``promise`` (the accuracy promise, the default) or ``noise`` (1e-3 of an 
 pixel's noise, ``forward_model(pixel_tolerance="noise")``). ``--kinds threads processes``:
 the workers as threads (the default) or processes (``use_multiprocessing=True``, and
 ``BatchProcesses`` for the renders alone, started and warmed before their timing; the
-fresh fit's time includes starting its processes, about a second or two).
+fresh fit's time includes starting its processes, about 1.5 s).
 """
 
 import argparse

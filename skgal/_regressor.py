@@ -149,8 +149,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         renders alone ran about 1.2-1.45x as fast in two processes as in two threads,
         and training on them about 1.1x (``benchmarks/bench_fresh.py --kinds threads
         processes``). The batches, and so the run, are the same. The processes start
-        with each ``fit`` (a second or two) and each holds a copy of the source; a
-        script needs the ``if __name__ == "__main__":`` guard.
+        with each ``fit`` (new interpreters that import skgal: about 1.5 s) and each
+        holds a copy of the source, which must pickle.
     steps_per_execution : int, default=8
         Batches Keras trains on in one call of its compiled training step: fewer trips
         through Python (on two cores here training on arrays ran 1.05-1.3x faster than

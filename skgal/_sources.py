@@ -10,10 +10,14 @@ fixed validation set.
 Only numpy and the simulator here: no Keras.
 """
 
-import multiprocessing
 import numbers
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import os
+import pickle
+import queue
+import signal
+import struct
+import subprocess
+import sys
 
 import numpy as np
 from sklearn.base import clone
@@ -181,17 +185,101 @@ class FreshSimulations:
                 f"inclination_choices={self.inclination_choices!r})")
 
 
-#: the source a rendering process was given (each process holds its own copy)
-_PROCESS_SOURCE = None
+def _send(stream, message):
+    """One message on a pipe: its pickle's length (8 bytes), then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("<Q", len(data)))
+    stream.write(data)
+    stream.flush()
 
 
-def _adopt_source(source):
-    global _PROCESS_SOURCE
-    _PROCESS_SOURCE = source
+def _receive(stream):
+    """The next message on a pipe, or EOFError when the other end has closed it."""
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError("the pipe closed")
+    (size,) = struct.unpack("<Q", head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the pipe closed")
+    return pickle.loads(data)
 
 
-def _process_batch(key, batch_size):
-    return _PROCESS_SOURCE.batch(key, batch_size)
+def _picklable_error(exc):
+    try:
+        pickle.dumps(exc)
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _serve():
+    """A rendering process's loop (``python -c "from skgal._sources import _serve;
+    _serve()"``): the parent's ``sys.path`` and the pickled source on standard input,
+    then one ``(key, batch_size)`` after another, each answered on the original standard
+    output with ``("ok", batch)`` or ``("error", exception)``, until the input closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to standard error, not into the pipe
+    sys.stdout = sys.stderr
+    try:
+        path, payload = _receive(inp)
+        sys.path[:] = path
+        source = pickle.loads(payload)
+    except EOFError:
+        return
+    except BaseException as exc:  # e.g. a class the process cannot import
+        _send(out, ("error", _picklable_error(exc)))
+        return
+    _send(out, ("ok", None))
+    while True:
+        try:
+            key, batch_size = _receive(inp)
+        except EOFError:
+            return
+        try:
+            reply = ("ok", source.batch(key, batch_size))
+        except BaseException as exc:
+            reply = ("error", _picklable_error(exc))
+        _send(out, reply)
+
+
+class _Worker:
+    """One rendering process and its two pipes."""
+
+    def __init__(self, payload):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from skgal._sources import _serve; _serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        _send(self.process.stdin, (list(sys.path), payload))
+
+    def ask(self, message):
+        try:
+            _send(self.process.stdin, message)
+            return self.answer()
+        except (BrokenPipeError, EOFError):
+            raise RuntimeError(
+                f"a rendering process died (exit status {self.process.poll()}); "
+                "render in threads instead (use_multiprocessing=False)") from None
+
+    def answer(self):
+        status, value = _receive(self.process.stdout)
+        if status == "error":
+            raise value
+        return value
+
+    def close(self):
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class BatchProcesses:
@@ -200,52 +288,82 @@ class BatchProcesses:
     process.
 
     A render's Python (its plans and checks, the noise's generators, scikit-learn's
-    validation) holds the interpreter's lock, so two threads render only about 1.4x as
-    fast as one on two cores; two processes about 1.8x (benchmarks/bench_fresh.py
-    ``--kinds threads processes``). Each process gets a pickled copy of the source when it
-    starts, and a batch is a function of its key alone, so the batches are the ones the
-    source would give. The processes are started by a fork server (spawned where there
-    is none): a process running TensorFlow's threads cannot safely ``fork``. So, as with
-    any multiprocessing, a script that starts them needs Python's ``if __name__ ==
-    "__main__":`` guard. Use it as a context manager, or call :meth:`close`.
+    validation) holds the interpreter's lock, so on two cores two threads render only
+    about 1.4x as fast as one, two processes about 1.8x (benchmarks/bench_fresh.py
+    ``--kinds threads processes``). Each process is a new Python interpreter that
+    imports skgal (about a second), not the calling script, so no ``if __name__ ==
+    "__main__":`` guard is needed; it gets a pickled copy of the source, whose classes
+    it must be able to import (a source defined in the script itself cannot be sent). A
+    batch is a function of its key alone, so the batches are the ones the source would
+    give. Use it as a context manager, or call :meth:`close`.
 
     Parameters
     ----------
     source : FreshSimulations
-        Anything with ``batch(key, batch_size)`` that pickles.
+        Anything with ``batch(key, batch_size)`` and ``n_batches(batch_size)`` that
+        pickles.
     processes : int
         Worker processes, at least 1.
+
+    Raises
+    ------
+    TypeError
+        The source does not pickle, or a process cannot unpickle it.
     """
 
     def __init__(self, source, processes):
         if not (isinstance(processes, numbers.Integral) and processes >= 1):
             raise ValueError(f"processes must be an integer >= 1; got {processes!r}")
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn")
+        try:
+            payload = pickle.dumps(source, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise TypeError(f"the source must pickle to be sent to rendering processes: "
+                            f"{exc}") from exc
         self.source = source
-        self._pool = ProcessPoolExecutor(int(processes), mp_context=context,
-                                         initializer=_adopt_source, initargs=(source,))
+        self._idle = queue.SimpleQueue()
+        self._workers = []
+        try:
+            for _ in range(int(processes)):  # they start together; then each says ready
+                self._workers.append(_Worker(payload))
+            for worker in self._workers:
+                try:
+                    worker.answer()
+                except EOFError:
+                    raise RuntimeError("a rendering process did not start") from None
+                except Exception as exc:
+                    raise TypeError(f"a rendering process could not unpickle the source "
+                                    f"({exc!r}); its classes must be importable from a "
+                                    f"module, not defined in the script") from exc
+                self._idle.put(worker)
+        except BaseException:
+            self.close()
+            raise
 
     def batch(self, key, batch_size):
-        """The source's batch ``key``, rendered by one of the processes."""
+        """The source's batch ``key``, rendered by the next idle process."""
+        worker = self._idle.get()
         try:
-            return self._pool.submit(_process_batch, key, batch_size).result()
-        except BrokenProcessPool as exc:
-            raise RuntimeError(
-                "a rendering process died (out of memory? a script without the "
-                "'if __name__ == \"__main__\":' guard?); render in threads instead "
-                "(use_multiprocessing=False)") from exc
+            return worker.ask((tuple(int(k) for k in key), int(batch_size)))
+        finally:
+            self._idle.put(worker)
 
     def n_batches(self, batch_size):
         return self.source.n_batches(batch_size)
 
     def close(self):
-        """Stop the processes (batches not yet started are dropped)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the processes."""
+        workers, self._workers = getattr(self, "_workers", []), []
+        for worker in workers:
+            worker.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+    def __del__(self):  # processes left running by a caller who did not close them
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -414,8 +414,8 @@ def build_parser():
                     help="rendering threads (or processes, with --processes)")
     tr.add_argument("--processes", action="store_true",
                     help="render in worker processes instead of threads: faster renders "
-                         "(a render's Python holds the interpreter's lock), a few seconds "
-                         "to start them")
+                         "(a render's Python holds the interpreter's lock), about 1.5 s to "
+                         "start them")
     tr.add_argument("--seed", type=int, default=0, help="random seed")
     tr.add_argument("--overwrite", action="store_true", help="replace an existing file")
     tr.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -96,9 +96,20 @@ class FailingSource(FreshSimulations):
         return super().batch(key, batch_size)
 
 
+def _refuse():
+    raise ImportError("this source cannot be rebuilt here")
+
+
+class RefusedSource(FreshSimulations):
+    """Pickles, but cannot be unpickled (as a class defined in a script cannot be)."""
+
+    def __reduce__(self):
+        return _refuse, ()
+
+
 def test_processes_render_the_batches_threads_would(source):
-    # worker processes (started by a fork server, as a process with TensorFlow's threads
-    # cannot safely fork) render the same batches: the same training run
+    # worker processes (new interpreters that import skgal, not the calling script)
+    # render the same batches: the same training run
     X_val, y_val = source.batch((1234, 0, 0), 48)
     fits = [ProbabilisticQRegressor(epochs=2, batch_size=8, random_state=0, workers=2,
                                     training_source=source, use_multiprocessing=processes)
@@ -113,6 +124,14 @@ def test_processes_render_the_batches_threads_would(source):
             processes.batch((0, 0, 1), 4)
     with pytest.raises(ValueError, match="processes must be an integer >= 1; got 0"):
         BatchProcesses(source, 0)
+    with pytest.raises(TypeError, match="could not unpickle the source.*cannot be rebuilt"):
+        BatchProcesses(RefusedSource(source.simulator), 1)
+
+    class Local(FreshSimulations):
+        pass
+
+    with pytest.raises(TypeError, match="must pickle"):
+        BatchProcesses(Local(source.simulator), 1)
 
 
 def test_a_fresh_trained_regressor_is_an_ordinary_estimator(source):
