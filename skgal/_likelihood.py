@@ -328,7 +328,8 @@ class LikelihoodFitRegressor(RegressorMixin, BaseEstimator):
         The Fourier engine's error bound, as a fraction of the face-on central surface
         brightness (the simulator uses 1e-9). The errors this gives are below 1e-5 of
         the image's peak (tested), far below any noise, at a third to a tenth of the
-        cost (``benchmarks/bench_likelihood_render.py``).
+        cost (``benchmarks/bench_likelihood_render.py``). The simulator's own
+        ``pixel_tolerance`` is not used here.
     n_jobs : int, default=None
         Galaxies fitted in parallel (joblib processes; dask through
         ``joblib.parallel_config(backend="dask")``). Results do not depend on it.

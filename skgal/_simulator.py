@@ -106,10 +106,9 @@ class SersicGalaxySimulator(TransformerMixin, BaseEstimator):
         :meth:`ObservingConditions.forward_model` with ``pixel_tolerance="noise"``
         sets 1e-3 of the noise's standard deviation in an empty pixel, which draws
         the ``"ground"`` conditions' images about twice as fast (the user guide,
-        "Observing"). The aim never goes below the promise's engine floor nor above
-        1e-3 of the galaxy's face-on central brightness. Without a PSF the
-        line-of-sight engine is exact to 1e-7 relative, within any tolerance, and
-        this is unused.
+        "Observing"). The aim, as a share of the galaxy's face-on central
+        brightness, is kept between 1e-9 (the engine's tightest) and 1e-3. Without a
+        PSF the line-of-sight engine draws at its own accuracy and this is unused.
     output : {"magnitude", "flux"}, default="magnitude"
         ``"flux"``: surface brightness in units of ``I_e`` times length.
         ``"magnitude"``: ``zero_point - 2.5 log10(flux)``, clipped at

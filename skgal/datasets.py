@@ -86,11 +86,16 @@ def _jsonable(value):
 def _made_by(settings, simulator):
     """Whether a dataset's stored simulator ``settings["parameters"]`` are ``simulator``'s
     (floats to a relative 1e-9; ``n_jobs`` and ``random_state`` aside, which do not change
-    the images)."""
+    the images; a parameter the dataset does not record taken at its default)."""
     wanted = {k: _jsonable(v) for k, v in simulator.get_params(deep=False).items()
               if k not in ("n_jobs", "random_state")}
     stored = {k: v for k, v in settings.get("parameters", {}).items()
               if k not in ("n_jobs", "random_state")}
+    # a parameter newer than the dataset: its default does what the code that wrote it did
+    defaults = type(simulator)().get_params(deep=False)
+    for k in wanted.keys() - stored.keys():
+        if k in defaults:
+            stored[k] = _jsonable(defaults[k])
 
     def agree(a, b):
         if isinstance(a, dict) and isinstance(b, dict):

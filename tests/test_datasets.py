@@ -350,3 +350,21 @@ def test_conditions_by_name_make_their_forward_models_dataset(tmp_path):
     assert a.settings == b.settings
     with pytest.raises(ValueError, match="simulator: unknown observing conditions 'moon'"):
         make_galaxy_dataset(tmp_path / "moon.h5", 2, simulator="moon")
+
+
+def test_a_dataset_older_than_a_parameter_is_made_by_its_default(tmp_path):
+    # reproduce and benchmark reuse a dataset their simulator made; one written before a
+    # parameter existed (here: pixel_tolerance) was made as that parameter's default does
+    from skgal import MoffatPSF
+    from skgal.datasets import _made_by
+
+    sim = SersicGalaxySimulator(image_size=8, psf=MoffatPSF(2.0, 3.0), output="flux")
+    data = load_galaxy_dataset(make_galaxy_dataset(tmp_path / "a.h5", 2, simulator=sim,
+                                                   random_state=0))
+    assert data.settings["parameters"]["pixel_tolerance"] is None
+    assert _made_by(data.settings, sim)
+    older = {**data.settings, "parameters": {k: v for k, v in data.settings["parameters"]
+                                            .items() if k != "pixel_tolerance"}}
+    assert _made_by(older, sim)
+    assert not _made_by(older, sim.set_params(pixel_tolerance=1e-3))
+    assert not _made_by(data.settings, sim)
