@@ -146,9 +146,11 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         Render the ``training_source``'s batches in ``workers`` processes instead of
         threads (:class:`skgal.BatchProcesses`): a render's Python holds the
         interpreter's lock, and on the two cores here the ``"ground"`` conditions'
-        renders alone ran about 1.2-1.45x as fast in two processes as in two threads,
-        and training on them about 1.1x (``benchmarks/bench_fresh.py --kinds threads
-        processes``). The batches, and so the run, are the same. The processes start
+        renders alone (to the noise) ran 1.3-1.4x as fast in two processes as in two
+        threads; a fit on them was no faster (0.9x, the processes' start included),
+        since the network and the renders already fill two cores
+        (``benchmarks/bench_fresh.py --kinds threads processes``). It pays where the
+        network trains elsewhere (a GPU). The batches, and so the run, are the same. The processes start
         with each ``fit`` (new interpreters that import skgal: about 1.5 s) and each
         holds a copy of the source, which must pickle.
     steps_per_execution : int, default=8

@@ -288,10 +288,10 @@ class BatchProcesses:
     process.
 
     A render's Python (its plans and checks, the noise's generators, scikit-learn's
-    validation) holds the interpreter's lock, so on two cores two threads render only
-    about 1.4x as fast as one, two processes about 1.8x (benchmarks/bench_fresh.py
-    ``--kinds threads processes``). Each process is a new Python interpreter that
-    imports skgal (about a second), not the calling script, so no ``if __name__ ==
+    validation) holds the interpreter's lock, and on two cores two processes rendered
+    the ``"ground"`` conditions (to the noise) 1.3-1.4x as fast as two threads
+    (benchmarks/bench_fresh.py ``--kinds threads processes``). Each process is a new
+    Python interpreter that imports skgal (about 1.5 s), not the calling script, so no ``if __name__ ==
     "__main__":`` guard is needed; it gets a pickled copy of the source, whose classes
     it must be able to import (a source defined in the script itself cannot be sent). A
     batch is a function of its key alone, so the batches are the ones the source would
