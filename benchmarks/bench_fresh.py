@@ -106,8 +106,9 @@ def main():
         processes = None
         if kind == "processes":  # started, and their lattices built, before the timing
             processes = BatchProcesses(source, workers)
-            list(ThreadPoolExecutor(workers).map(
-                lambda i: processes.batch((997, 0, i), batch), range(4 * workers)))
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lambda i: processes.batch((997, 0, i), batch),
+                              range(4 * workers)))
             source = processes
         try:
             tic = time.perf_counter()

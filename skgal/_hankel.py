@@ -48,7 +48,8 @@ _TRUNC = 1e-18     # coefficient truncation, relative to sum |C_j|
 #: a coarser rule for renders whose aim is far looser than the promise's (a pixel
 #: tolerance tied to the noise): step 0.25 (the trapezoids' error about
 #: exp(-2 pi / 0.25) = 1e-11 of the integrand's size) and coefficients truncated at 1e-13,
-#: about 2.3x fewer nodes; the table is then within about 1e-11 of g(0) (tests/test_psf.py)
+#: about 2.3x fewer nodes; the table is then within about 1e-10 of g(0) (2-4e-11 for
+#: n = 0.5-2, 1e-10 at n = 4; tests/test_psf.py)
 DTAU_LOOSE = 0.25
 _TRUNC_LOOSE = 1e-13
 

@@ -150,9 +150,9 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         threads; a fit on them was no faster (0.9x, the processes' start included),
         since the network and the renders already fill two cores
         (``benchmarks/bench_fresh.py --kinds threads processes``). It pays where the
-        network trains elsewhere (a GPU). The batches, and so the run, are the same. The processes start
-        with each ``fit`` (new interpreters that import skgal: about 1.5 s) and each
-        holds a copy of the source, which must pickle.
+        network trains elsewhere (a GPU). The batches, and so the run, are the same.
+        The processes start with each ``fit`` (new interpreters that import skgal:
+        about 1.5 s) and each holds a copy of the source, which must pickle.
     steps_per_execution : int, default=8
         Batches Keras trains on in one call of its compiled training step: fewer trips
         through Python (on two cores here training on arrays ran 1.05-1.3x faster than

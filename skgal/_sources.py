@@ -11,13 +11,13 @@ Only numpy and the simulator here: no Keras.
 """
 
 import numbers
-import os
 import pickle
 import queue
-import signal
 import struct
 import subprocess
 import sys
+import threading
+import traceback
 
 import numpy as np
 from sklearn.base import clone
@@ -205,32 +205,50 @@ def _receive(stream):
     return pickle.loads(data)
 
 
-def _picklable_error(exc):
+def _error_reply(exc):
+    """("error", exception, traceback text), the exception one that survives the trip
+    (one that does not pickle, or does not unpickle, as a RuntimeError naming it)."""
+    text = traceback.format_exc()
     try:
-        pickle.dumps(exc)
-        return exc
+        pickle.loads(pickle.dumps(exc))
     except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    return ("error", exc, text)
 
 
-def _serve():
-    """A rendering process's loop (``python -c "from skgal._sources import _serve;
-    _serve()"``): the parent's ``sys.path`` and the pickled source on standard input,
-    then one ``(key, batch_size)`` after another, each answered on the original standard
-    output with ``("ok", batch)`` or ``("error", exception)``, until the input closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    inp = sys.stdin.buffer
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # anything else printed goes to standard error, not into the pipe
-    sys.stdout = sys.stderr
+#: A rendering process's first lines, run before anything is imported: the pipe to the
+#: parent is a copy of the standard output, which then goes to standard error (so that
+#: nothing printed, not even while skgal is imported, lands in the pipe); Ctrl-C is the
+#: parent's to handle; and the parent's sys.path, its first message, is set before skgal
+#: is imported from it.
+_BOOTSTRAP = """\
+import os, pickle, signal, struct, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+out = os.fdopen(os.dup(1), "wb")
+try:
+    os.dup2(2, 1)
+except OSError:  # no standard error (pythonw): printing goes nowhere
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+sys.stdout = sys.stderr
+inp = sys.stdin.buffer
+head = inp.read(8)
+if len(head) == 8:
+    sys.path[:] = pickle.loads(inp.read(struct.unpack("<Q", head)[0]))
+    from skgal._sources import _serve
+    _serve(inp, out)
+"""
+
+
+def _serve(inp, out):
+    """A rendering process's loop, after :data:`_BOOTSTRAP`: the pickled source, then one
+    ``(key, batch_size)`` after another, each answered with ``("ok", batch)`` or
+    :func:`_error_reply`, until the input closes."""
     try:
-        path, payload = _receive(inp)
-        sys.path[:] = path
-        source = pickle.loads(payload)
+        source = pickle.loads(_receive(inp))
     except EOFError:
         return
     except BaseException as exc:  # e.g. a class the process cannot import
-        _send(out, ("error", _picklable_error(exc)))
+        _send(out, _error_reply(exc))
         return
     _send(out, ("ok", None))
     while True:
@@ -241,33 +259,71 @@ def _serve():
         try:
             reply = ("ok", source.batch(key, batch_size))
         except BaseException as exc:
-            reply = ("error", _picklable_error(exc))
-        _send(out, reply)
+            reply = _error_reply(exc)
+        try:
+            _send(out, reply)
+        except BrokenPipeError:
+            return
+        except Exception as exc:  # the batch did not pickle
+            _send(out, _error_reply(exc))
+
+
+def _remote(reply):
+    """The exception of an error reply, with the process's traceback as a note."""
+    _, exc, text = reply
+    exc.add_note(f"raised in the rendering process:\n{text}")
+    return exc
 
 
 class _Worker:
-    """One rendering process and its two pipes."""
+    """One rendering process and its two pipes. A worker whose reply was not read to the
+    end (an interrupted ``ask``) is killed, never asked again: its reply would answer
+    the next question."""
 
     def __init__(self, payload):
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from skgal._sources import _serve; _serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        _send(self.process.stdin, (list(sys.path), payload))
+        self.process = subprocess.Popen([sys.executable, "-c", _BOOTSTRAP],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.ready = False
+        try:
+            _send(self.process.stdin, list(sys.path))
+            _send(self.process.stdin, payload)
+        except OSError:
+            pass  # it died at once: start() says so
+
+    def _died(self):
+        try:
+            status = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            status = "none yet"
+        return RuntimeError(f"a rendering process died (exit status {status}; its error, "
+                            f"if any, is on standard error)")
+
+    def start(self):
+        """Wait for the process to say it has the source."""
+        try:
+            reply = _receive(self.process.stdout)
+        except (OSError, EOFError):
+            raise self._died() from None
+        if reply[0] == "error":
+            raise TypeError(f"a rendering process could not unpickle the source "
+                            f"({reply[1]!r}); its classes must be importable from a module, "
+                            f"not defined in the script") from _remote(reply)
+        self.ready = True
 
     def ask(self, message):
+        """The process's whole reply to ``message``: ("ok", value) or :func:`_error_reply`'s;
+        a RuntimeError if the process died."""
+        if not self.ready:
+            self.start()
         try:
             _send(self.process.stdin, message)
-            return self.answer()
-        except (BrokenPipeError, EOFError):
-            raise RuntimeError(
-                f"a rendering process died (exit status {self.process.poll()}); "
-                "render in threads instead (use_multiprocessing=False)") from None
+            return _receive(self.process.stdout)
+        except (OSError, EOFError):  # a broken pipe (EINVAL on Windows), or closed
+            raise self._died() from None
 
-    def answer(self):
-        status, value = _receive(self.process.stdout)
-        if status == "error":
-            raise value
-        return value
+    def kill(self):
+        self.process.kill()
+        self.close()
 
     def close(self):
         for stream in (self.process.stdin, self.process.stdout):
@@ -275,6 +331,8 @@ class _Worker:
                 stream.close()
             except OSError:
                 pass
+
+    def wait(self):
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -291,11 +349,14 @@ class BatchProcesses:
     validation) holds the interpreter's lock, and on two cores two processes rendered
     the ``"ground"`` conditions (to the noise) 1.3-1.4x as fast as two threads
     (benchmarks/bench_fresh.py ``--kinds threads processes``). Each process is a new
-    Python interpreter that imports skgal (about 1.5 s), not the calling script, so no ``if __name__ ==
-    "__main__":`` guard is needed; it gets a pickled copy of the source, whose classes
-    it must be able to import (a source defined in the script itself cannot be sent). A
-    batch is a function of its key alone, so the batches are the ones the source would
-    give. Use it as a context manager, or call :meth:`close`.
+    Python interpreter that takes the caller's ``sys.path`` and imports skgal (about
+    1.5 s to start), not the calling script, so no ``if __name__ == "__main__":`` guard
+    is needed; it gets a pickled copy of the source, whose classes it must be able to
+    import (a source defined in the script itself cannot be sent). A batch is a
+    function of its key alone, so the batches are the ones the source would give. An
+    error in a process is raised in the caller, with the process's traceback as a note.
+    A call interrupted while it waits (Ctrl-C) kills its process and starts another.
+    Use it as a context manager, or call :meth:`close`.
 
     Parameters
     ----------
@@ -315,25 +376,20 @@ class BatchProcesses:
         if not (isinstance(processes, numbers.Integral) and processes >= 1):
             raise ValueError(f"processes must be an integer >= 1; got {processes!r}")
         try:
-            payload = pickle.dumps(source, protocol=pickle.HIGHEST_PROTOCOL)
+            self._payload = pickle.dumps(source, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
             raise TypeError(f"the source must pickle to be sent to rendering processes: "
                             f"{exc}") from exc
         self.source = source
         self._idle = queue.SimpleQueue()
         self._workers = []
+        self._lock = threading.Lock()
+        self._closed = False
         try:
             for _ in range(int(processes)):  # they start together; then each says ready
-                self._workers.append(_Worker(payload))
+                self._workers.append(_Worker(self._payload))
             for worker in self._workers:
-                try:
-                    worker.answer()
-                except EOFError:
-                    raise RuntimeError("a rendering process did not start") from None
-                except Exception as exc:
-                    raise TypeError(f"a rendering process could not unpickle the source "
-                                    f"({exc!r}); its classes must be importable from a "
-                                    f"module, not defined in the script") from exc
+                worker.start()
                 self._idle.put(worker)
         except BaseException:
             self.close()
@@ -341,20 +397,39 @@ class BatchProcesses:
 
     def batch(self, key, batch_size):
         """The source's batch ``key``, rendered by the next idle process."""
+        if self._closed:
+            raise RuntimeError("these BatchProcesses are closed")
         worker = self._idle.get()
         try:
-            return worker.ask((tuple(int(k) for k in key), int(batch_size)))
-        finally:
-            self._idle.put(worker)
+            reply = worker.ask((tuple(int(k) for k in key), int(batch_size)))
+        except BaseException:
+            # interrupted (its reply may be left in the pipe) or dead: another in its place
+            self._idle.put(worker if self._closed else self._replace(worker))
+            raise
+        self._idle.put(worker)
+        if reply[0] == "error":
+            raise _remote(reply)
+        return reply[1]
+
+    def _replace(self, worker):
+        worker.kill()
+        fresh = _Worker(self._payload)
+        with self._lock:
+            self._workers = [fresh if w is worker else w for w in self._workers]
+        return fresh
 
     def n_batches(self, batch_size):
         return self.source.n_batches(batch_size)
 
     def close(self):
-        """Stop the processes."""
-        workers, self._workers = getattr(self, "_workers", []), []
+        """Stop the processes: each is told to finish, then waited for."""
+        self._closed = True
+        with getattr(self, "_lock", threading.Lock()):
+            workers, self._workers = getattr(self, "_workers", []), []
         for worker in workers:
             worker.close()
+        for worker in workers:
+            worker.wait()
 
     def __enter__(self):
         return self

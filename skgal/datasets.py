@@ -83,6 +83,11 @@ def _jsonable(value):
     return value
 
 
+#: the simulator's parameters added since datasets recorded their settings, with the
+#: value that renders as the code before them did
+_ADDED_PARAMETERS = {"pixel_tolerance": None}
+
+
 def _made_by(settings, simulator):
     """Whether a dataset's stored simulator ``settings["parameters"]`` are ``simulator``'s
     (floats to a relative 1e-9; ``n_jobs`` and ``random_state`` aside, which do not change
@@ -91,11 +96,11 @@ def _made_by(settings, simulator):
               if k not in ("n_jobs", "random_state")}
     stored = {k: v for k, v in settings.get("parameters", {}).items()
               if k not in ("n_jobs", "random_state")}
-    # a parameter newer than the dataset: its default does what the code that wrote it did
-    defaults = type(simulator)().get_params(deep=False)
+    # a parameter newer than the dataset, at the default that does what the code that
+    # wrote it did
     for k in wanted.keys() - stored.keys():
-        if k in defaults:
-            stored[k] = _jsonable(defaults[k])
+        if k in _ADDED_PARAMETERS:
+            stored[k] = _ADDED_PARAMETERS[k]
 
     def agree(a, b):
         if isinstance(a, dict) and isinstance(b, dict):

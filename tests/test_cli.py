@@ -135,9 +135,20 @@ def test_tensorflow_start_up_log_is_kept_off_the_terminal():
     assert done.stderr == "", done.stderr
 
 
-def test_train_on_fresh_simulations_in_one_command(tmp_path, capsys):
+def test_train_on_fresh_simulations_in_one_command(tmp_path, capsys, monkeypatch):
     pytest.importorskip("tensorflow")
     import joblib
+
+    import skgal._regressor
+
+    started = []  # --processes: the batches come from worker processes
+
+    class Recorded(skgal._regressor.BatchProcesses):
+        def __init__(self, source, processes):
+            started.append(processes)
+            super().__init__(source, processes)
+
+    monkeypatch.setattr(skgal._regressor, "BatchProcesses", Recorded)
 
     from skgal import MultivariateNormalMixture
 
@@ -151,7 +162,7 @@ def test_train_on_fresh_simulations_in_one_command(tmp_path, capsys):
     assert "validation joint NLL" in printed and "inclination: NLL" in printed
     saved = joblib.load(out)
     assert saved["targets"] == ("q", "inclination")
-    assert saved["model"].use_multiprocessing  # rendered in worker processes
+    assert saved["model"].use_multiprocessing and started == [1]
     images, _ = saved["forward_model"].fit_transform(saved["forward_model"].steps[0][1]
                                                      .sample(4, random_state=0)[0]), None
     dist = saved["model"].predict_distribution(images)

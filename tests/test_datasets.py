@@ -363,8 +363,9 @@ def test_a_dataset_older_than_a_parameter_is_made_by_its_default(tmp_path):
                                                    random_state=0))
     assert data.settings["parameters"]["pixel_tolerance"] is None
     assert _made_by(data.settings, sim)
-    older = {**data.settings, "parameters": {k: v for k, v in data.settings["parameters"]
-                                            .items() if k != "pixel_tolerance"}}
+    parameters = {k: v for k, v in data.settings["parameters"].items()
+                  if k != "pixel_tolerance"}
+    older = {**data.settings, "parameters": parameters}
     assert _made_by(older, sim)
     assert not _made_by(older, sim.set_params(pixel_tolerance=1e-3))
     assert not _made_by(data.settings, sim)

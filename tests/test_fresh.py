@@ -87,12 +87,24 @@ def test_fresh_training_does_not_depend_on_the_number_of_workers(source):
     assert set(reg.history_) == {"loss", "val_loss"} and len(reg.history_["loss"]) == 3
 
 
+class Unrebuildable(Exception):
+    """Pickles, but its __init__ cannot take its args back."""
+
+    def __init__(self, a, b):
+        super().__init__(f"{a} {b}")
+
+
 class FailingSource(FreshSimulations):
-    """A source whose batch 1 fails (module level: a worker process imports it)."""
+    """Batch 1 fails, batch 2 with an exception that cannot be rebuilt, batch 3 prints
+    (module level: a worker process imports it)."""
 
     def batch(self, key, batch_size):
         if key[-1] == 1:
             raise ValueError(f"no batch {key}")
+        if key[-1] == 2:
+            raise Unrebuildable("odd", "error")
+        if key[-1] == 3:
+            print("a stray print, which must not reach the pipe")
         return super().batch(key, batch_size)
 
 
@@ -120,8 +132,36 @@ def test_processes_render_the_batches_threads_would(source):
         np.testing.assert_array_equal(processes.batch((0, 0, 0), 4)[0],
                                       source.batch((0, 0, 0), 4)[0])
         assert processes.n_batches(4) == 3
-        with pytest.raises(ValueError, match=r"no batch \(0, 0, 1\)"):
+        # the process's error, raised here with its traceback as a note
+        with pytest.raises(ValueError, match=r"no batch \(0, 0, 1\)") as raised:
             processes.batch((0, 0, 1), 4)
+        assert "raised in the rendering process" in "".join(raised.value.__notes__)
+        with pytest.raises(RuntimeError, match="Unrebuildable: odd error"):
+            processes.batch((0, 0, 2), 4)
+        np.testing.assert_array_equal(processes.batch((0, 0, 3), 4)[0],
+                                      source.batch((0, 0, 3), 4)[0])
+        # interrupted after asking (Ctrl-C): the reply left in the pipe must not answer
+        # the next question, so the process is replaced
+        from skgal import _sources
+
+        receive, calls = _sources._receive, []
+
+        def interrupted(stream):
+            calls.append(1)
+            if len(calls) == 1:
+                raise KeyboardInterrupt
+            return receive(stream)
+
+        _sources._receive = interrupted
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                processes.batch((0, 0, 4), 4)
+        finally:
+            _sources._receive = receive
+        np.testing.assert_array_equal(processes.batch((0, 0, 5), 4)[0],
+                                      source.batch((0, 0, 5), 4)[0])
+    with pytest.raises(RuntimeError, match="closed"):
+        processes.batch((0, 0, 0), 4)
     with pytest.raises(ValueError, match="processes must be an integer >= 1; got 0"):
         BatchProcesses(source, 0)
     with pytest.raises(TypeError, match="could not unpickle the source.*cannot be rebuilt"):
