@@ -146,8 +146,8 @@ class ProbabilisticQRegressor(RegressorMixin, BaseWrapper):
         Render the ``training_source``'s batches in ``workers`` processes instead of
         threads (:class:`skgal.BatchProcesses`): a render's Python holds the
         interpreter's lock, and on the two cores here the ``"ground"`` conditions'
-        renders alone (to the noise) ran 1.3-1.4x as fast in two processes as in two
-        threads; a fit on them was no faster (0.9x, the processes' start included),
+        renders alone (to the noise) ran 1.3-1.7x as fast in two processes as in two
+        threads; a fit on them was about as fast (0.9-1.1x, the processes' start included),
         since the network and the renders already fill two cores
         (``benchmarks/bench_fresh.py --kinds threads processes``). It pays where the
         network trains elsewhere (a GPU). The batches, and so the run, are the same.

@@ -347,7 +347,7 @@ class BatchProcesses:
 
     A render's Python (its plans and checks, the noise's generators, scikit-learn's
     validation) holds the interpreter's lock, and on two cores two processes rendered
-    the ``"ground"`` conditions (to the noise) 1.3-1.4x as fast as two threads
+    the ``"ground"`` conditions (to the noise) 1.3-1.7x as fast as two threads
     (benchmarks/bench_fresh.py ``--kinds threads processes``). Each process is a new
     Python interpreter that takes the caller's ``sys.path`` and imports skgal (about
     1.5 s to start), not the calling script, so no ``if __name__ == "__main__":`` guard
