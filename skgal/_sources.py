@@ -324,6 +324,7 @@ class _Worker:
     def kill(self):
         self.process.kill()
         self.close()
+        self.process.wait()
 
     def close(self):
         for stream in (self.process.stdin, self.process.stdout):
@@ -400,11 +401,18 @@ class BatchProcesses:
         if self._closed:
             raise RuntimeError("these BatchProcesses are closed")
         worker = self._idle.get()
+        if self._closed:  # closed while this call waited for a process
+            self._idle.put(worker)
+            raise RuntimeError("these BatchProcesses are closed")
         try:
             reply = worker.ask((tuple(int(k) for k in key), int(batch_size)))
         except BaseException:
             # interrupted (its reply may be left in the pipe) or dead: another in its place
-            self._idle.put(worker if self._closed else self._replace(worker))
+            try:
+                spare = worker if self._closed else self._replace(worker)
+            except Exception:  # none could start: the next call on it says why
+                spare = worker
+            self._idle.put(spare)
             raise
         self._idle.put(worker)
         if reply[0] == "error":

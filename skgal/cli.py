@@ -41,16 +41,17 @@ def _pixel_tolerance_option(value):
     return number
 
 
-def _pixel_tolerance(args, noise):
+def _pixel_tolerance(args, noise, psf):
     """The simulator's pixel_tolerance from --pixel-tolerance and the model's noise step.
 
-    Unset, ``train`` takes "noise" where the noise has a fixed level, and ``simulate``
-    the promise (None)."""
+    Unset, ``train`` takes "noise" where there is a PSF (without one the tolerance is
+    unused) and the noise has a fixed level, and ``simulate`` the promise (None)."""
     from ._conditions import noise_tolerance
 
     value = args.pixel_tolerance
     if value is None:
-        if args.command != "train" or noise is None or not noise.empty_pixel_sigma():
+        if args.command != "train" or psf is None or noise is None \
+                or not noise.empty_pixel_sigma():
             return None
         value = "noise"
     if value == "promise":
@@ -125,7 +126,7 @@ def _model(args):
             raise ValueError(f"--conditions sets the PSF, noise and photometry; drop "
                              f"{', '.join(chosen)} or --conditions")
         conditions = observing_conditions(args.conditions)
-        tolerance = _pixel_tolerance(args, conditions.noise)
+        tolerance = _pixel_tolerance(args, conditions.noise, conditions.psf)
         incl = args.inclinations
         model = conditions.forward_model(
             image_size=args.image_size,
@@ -140,12 +141,13 @@ def _model(args):
 
     steps = _observation(args)
     observed = args.psf != "none" or args.noise != "none" or args.magnitudes
+    psf = _psf(args)
     simulator = SersicGalaxySimulator(
         image_size=args.image_size, pixel_scale=args.pixel_scale,
         inclinations=_inclinations(args.inclinations), sampling=args.sampling,
         position_angle=_position_angle(args.position_angle), max_offset=args.max_offset,
-        psf=_psf(args), output="flux" if observed else args.output,
-        pixel_tolerance=_pixel_tolerance(args, dict(steps).get("noise")))
+        psf=psf, output="flux" if observed else args.output,
+        pixel_tolerance=_pixel_tolerance(args, dict(steps).get("noise"), psf))
     model = Pipeline([("render", simulator)] + steps) if observed else simulator
     return model, ""
 

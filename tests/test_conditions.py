@@ -120,7 +120,9 @@ def test_the_command_line_ties_the_tolerance_to_the_noise(tmp_path, capsys):
     assert model("simulate", "--n-galaxies", "1", "--psf", "moffat", "--psf-fwhm", "3",
                  "--noise", "ccd", "--sky-level", "100", "--pixel-tolerance", "noise") \
         .pixel_tolerance == pytest.approx(1e-2)
-    # no noise of a fixed level: train keeps the promise, an explicit "noise" is refused
+    # no PSF (the tolerance would be unused) or no noise of a fixed level: train keeps
+    # the promise; an explicit "noise" without such noise is refused
+    assert model("train", "--noise", "ccd", "--sky-level", "100").pixel_tolerance is None
     assert model("train", "--psf", "moffat", "--psf-fwhm", "3", "--noise", "snr") \
         .pixel_tolerance is None
     out = str(tmp_path / "x.h5")
