@@ -464,10 +464,7 @@ def benchmark(out_dir, preset="quick", *, conditions="ground", seed=0, n_jobs=No
 
     # the classical inversion, its scatter from the validation galaxies
     t0 = time.perf_counter()
-    noise = model["noise"]
-    sigma = getattr(noise, "sigma", None)
-    if sigma is None:  # the sky's noise (CCD)
-        sigma = math.sqrt(noise.sky_level / noise.gain + (noise.read_noise / noise.gain) ** 2)
+    sigma = model["noise"].empty_pixel_sigma()  # the sky's noise
     classical = MomentsInversionRegressor(psf=cond.psf, noise_sigma=float(sigma),
                                           flattening_range=Q_BOUNDS)
     classical.fit(val["noisy"], np.column_stack([val["q"], val["inclination"]]))
